@@ -1,0 +1,20 @@
+//! `dehaze-core`: the pure-Rust core of the dehaze toolkit.
+//!
+//! It holds what every part of the project shares and what must build fast without the
+//! neural-network stack:
+//!
+//! * [`buffer`]: the in-memory image types, planar `f32` in `[0, 1]`;
+//! * [`io`]: decoding and encoding image files (PNG, JPEG, TIFF, WebP, BMP), with EXIF
+//!   orientation, grey and alpha pass-through, 16-bit output and atomic writes;
+//! * [`filters`]: the separable building blocks of the classical priors (min filter,
+//!   box filter, guided filter);
+//! * [`priors`]: the classical single-image dehazing methods (dark channel prior, colour
+//!   attenuation prior, boundary constraint and contextual regularisation).
+
+pub mod buffer;
+pub mod filters;
+pub mod io;
+pub mod priors;
+
+pub use buffer::{Plane, RgbImage};
+pub use priors::{Dehazed, Dehazer, Method};
