@@ -210,3 +210,46 @@ fn real_image_shape_and_range() {
         assert!(mean(out.image.data()) < mean(hazy.data()));
     }
 }
+
+/// One-off timing at 1024×768 (run in release:
+/// `cargo test --release -p dehaze-core --test priors_cap_bccr -- --ignored --nocapture`).
+#[test]
+#[ignore = "timing, run in release"]
+fn timing_1024x768() {
+    use dehaze_core::filters::guided_filter::guided_filter;
+    use std::time::Instant;
+    let (hazy, _) = hazy_ramp(&texture(1024, 768, 1), AIRLIGHT, 2.5);
+    println!("rayon threads: {}", rayon::current_num_threads());
+
+    let bc = BoundaryConstraint::default();
+    let start = Instant::now();
+    let a = bc.airlight(&hazy);
+    let t_air = start.elapsed();
+    let tb = bc.boundary_transmission(&hazy, a);
+    let t_bound = start.elapsed() - t_air;
+    let _ = bc.regularize(&hazy, &tb);
+    let t_reg = start.elapsed() - t_air - t_bound;
+    let start = Instant::now();
+    let _ = bc.dehaze(&hazy);
+    println!(
+        "BCCR 1024x768: total {:.3} s (airlight {:.3}, boundary+closing {:.3}, regularisation {:.3})",
+        start.elapsed().as_secs_f64(),
+        t_air.as_secs_f64(),
+        t_bound.as_secs_f64(),
+        t_reg.as_secs_f64()
+    );
+
+    let cap = ColorAttenuationPrior::default();
+    let start = Instant::now();
+    let _ = cap.dehaze(&hazy);
+    let total = start.elapsed();
+    let grey = Plane::from_vec(1024, 768, hazy.plane(1).to_vec());
+    let start = Instant::now();
+    let _ = guided_filter(&grey, &grey, cap.guided_radius, cap.guided_eps);
+    println!(
+        "CAP 1024x768: total {:.3} s, of which one guided filter r={} ≈ {:.3} s",
+        total.as_secs_f64(),
+        cap.guided_radius,
+        start.elapsed().as_secs_f64()
+    );
+}
