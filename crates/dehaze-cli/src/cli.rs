@@ -1,0 +1,30 @@
+//! The command-line interface: `dehaze IN... [options]` or `dehaze SUBCOMMAND`.
+
+use crate::commands::dehaze::DehazeArgs;
+use clap::{Parser, Subcommand};
+
+/// Remove haze from photos.
+///
+/// Dehazes image files, folders of images and glob patterns. Outputs never overwrite an input.
+/// Exit code: 0 when every file was dehazed, 1 when some failed (the rest are still written),
+/// 2 on a usage error.
+#[derive(Debug, Parser)]
+#[command(
+    name = "dehaze",
+    version,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub dehaze: DehazeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the dehazing methods.
+    Methods,
+}
