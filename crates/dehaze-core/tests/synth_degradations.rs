@@ -223,8 +223,8 @@ fn scattering_limits() {
     assert_eq!(apply_scattering(&clean, &t1, a), clean);
     let t0 = Plane::filled(8, 8, 0.0);
     let fog = apply_scattering(&clean, &t0, a);
-    for c in 0..3 {
-        assert!(fog.plane(c).iter().all(|&v| v == a[c]));
+    for (c, &ac) in a.iter().enumerate() {
+        assert!(fog.plane(c).iter().all(|&v| v == ac));
     }
 }
 

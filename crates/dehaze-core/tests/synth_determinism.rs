@@ -102,7 +102,10 @@ fn params_record_is_a_csv_row_matching_the_header() {
     }
 }
 
-fn dataset_epochs(threads: usize, seed: u64) -> Vec<(usize, (usize, usize), Vec<u8>, String)> {
+/// (scene, crop origin, hazy bytes, parameter row) per crop.
+type CropPrint = (usize, (usize, usize), Vec<u8>, String);
+
+fn dataset_epochs(threads: usize, seed: u64) -> Vec<CropPrint> {
     let scenes: Vec<Scene> = (0..5)
         .map(|i| Scene {
             clean: scene(48 + 4 * i, 40, i as f32),

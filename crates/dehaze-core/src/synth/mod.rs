@@ -12,8 +12,11 @@
 //! * [`pipeline`]: [`Synthesizer`], which draws a sample's parameters and applies the factors,
 //!   returning a [`Sample`] with its [`SynthParams`] record (a CSV row);
 //! * [`dataset`]: [`CropDataset`], random training crops synthesised on the fly;
-//! * [`rng`]: per-sample ChaCha8 streams from `(seed, image, copy)`;
-//! * [`files`]: image loading and atomic PNG writing for the `synth` command.
+//! * [`record`]: atomic writing of the parameter CSV and config;
+//! * [`rng`]: per-sample ChaCha8 streams from `(seed, image, copy)`.
+//!
+//! File reading and (atomic) writing go through [`crate::io`]; the `dehaze synth` command
+//! (CLI crate) drives a whole folder.
 //!
 //! ```
 //! use dehaze_core::synth::{SynthConfig, Synthesizer};
@@ -31,9 +34,9 @@ pub mod dataset;
 pub mod degradations;
 pub mod density;
 pub mod depth_maps;
-pub mod files;
 pub mod pipeline;
 pub mod pseudo_depth;
+pub mod record;
 pub mod rng;
 pub mod scattering;
 
