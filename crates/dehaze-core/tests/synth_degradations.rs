@@ -318,3 +318,24 @@ fn density_field_modulates_transmission_within_bounds() {
     assert!((lo - (-1.5 * b).exp()).abs() < 1e-5, "{lo}");
     assert!((hi - (-0.5 * b).exp()).abs() < 1e-5, "{hi}");
 }
+
+#[test]
+fn density_maps_interpolate_and_ahg_fallback_uses_pseudo_depth() {
+    use dehaze_core::synth::density::{ahg_density, interpolate_maps, DensityEncoder};
+    use dehaze_core::synth::pseudo_depth::PseudoDepthEncoder;
+    let mc = Plane::filled(6, 4, 0.2);
+    let mh = Plane::filled(6, 4, 0.8);
+    let m = interpolate_maps(&mc, &mh, 0.25);
+    assert!(m.data().iter().all(|&v| (v - 0.65).abs() < 1e-6));
+    // With α = 1 and no field the AHG map is the encoding of the clear image.
+    let clear = scene(24, 20);
+    let enc = PseudoDepthEncoder;
+    let a = ahg_density(&enc, &clear, &clear, 1.0, None);
+    assert_eq!(a, enc.encode(&clear));
+    // A field of 2 doubles the map (clamped to 1).
+    let two = Plane::filled(24, 20, 2.0);
+    let b = ahg_density(&enc, &clear, &clear, 1.0, Some(&two));
+    for (x, y) in a.data().iter().zip(b.data()) {
+        assert!((y - (2.0 * x).min(1.0)).abs() < 1e-6);
+    }
+}
