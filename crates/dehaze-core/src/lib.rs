@@ -15,6 +15,7 @@ pub mod buffer;
 pub mod filters;
 pub mod io;
 pub mod priors;
+pub mod synth;
 
 pub use buffer::{Plane, RgbImage};
 pub use priors::{Dehazed, Dehazer, Method};
