@@ -27,4 +27,6 @@ pub struct Cli {
 pub enum Command {
     /// List the dehazing methods.
     Methods,
+    /// Synthesise a paired hazy/clear dataset from clean images (and depth maps).
+    Synth(crate::commands::synth::SynthArgs),
 }

@@ -29,6 +29,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         Some(cli::Command::Methods) => commands::methods::run(),
+        Some(cli::Command::Synth(a)) => commands::synth::run(&a),
         None => commands::dehaze::run(&cli.dehaze),
     };
     match result {

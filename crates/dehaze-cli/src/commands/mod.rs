@@ -2,3 +2,4 @@
 
 pub mod dehaze;
 pub mod methods;
+pub mod synth;
