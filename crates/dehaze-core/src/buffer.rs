@@ -199,7 +199,10 @@ mod tests {
         let rgb: Vec<f32> = (0..12).map(|v| v as f32 / 12.0).collect();
         let img = RgbImage::from_interleaved(2, 2, &rgb);
         assert_eq!(img.pixel(1, 0), [3.0 / 12.0, 4.0 / 12.0, 5.0 / 12.0]);
-        assert_eq!(img.plane(2), &[2.0 / 12.0, 5.0 / 12.0, 8.0 / 12.0, 11.0 / 12.0]);
+        assert_eq!(
+            img.plane(2),
+            &[2.0 / 12.0, 5.0 / 12.0, 8.0 / 12.0, 11.0 / 12.0]
+        );
         assert_eq!(img.to_interleaved(), rgb);
     }
 }

@@ -18,7 +18,9 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        Self { max_pixels: 100_000_000 }
+        Self {
+            max_pixels: 100_000_000,
+        }
     }
 }
 

@@ -8,7 +8,11 @@ use crate::buffer::Plane;
 pub fn guided_filter(guide: &Plane, src: &Plane, radius: usize, eps: f32) -> Plane {
     let (w, h) = (src.width(), src.height());
     let prod = |a: &Plane, b: &Plane| {
-        Plane::from_vec(w, h, a.data().iter().zip(b.data()).map(|(x, y)| x * y).collect())
+        Plane::from_vec(
+            w,
+            h,
+            a.data().iter().zip(b.data()).map(|(x, y)| x * y).collect(),
+        )
     };
     let mg = box_mean(guide, radius);
     let mp = box_mean(src, radius);

@@ -9,7 +9,9 @@ pub fn min_filter(src: &Plane, radius: usize) -> Plane {
         for x in 0..w {
             let lo = x.saturating_sub(radius);
             let hi = (x + radius).min(w - 1);
-            tmp[y * w + x] = (lo..=hi).map(|i| src.get(i, y)).fold(f32::INFINITY, f32::min);
+            tmp[y * w + x] = (lo..=hi)
+                .map(|i| src.get(i, y))
+                .fold(f32::INFINITY, f32::min);
         }
     }
     let mut out = vec![0.0f32; w * h];
@@ -17,7 +19,9 @@ pub fn min_filter(src: &Plane, radius: usize) -> Plane {
         let lo = y.saturating_sub(radius);
         let hi = (y + radius).min(h - 1);
         for x in 0..w {
-            out[y * w + x] = (lo..=hi).map(|j| tmp[j * w + x]).fold(f32::INFINITY, f32::min);
+            out[y * w + x] = (lo..=hi)
+                .map(|j| tmp[j * w + x])
+                .fold(f32::INFINITY, f32::min);
         }
     }
     Plane::from_vec(w, h, out)
