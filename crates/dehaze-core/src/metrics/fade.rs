@@ -189,7 +189,14 @@ pub fn fade(img: &Rgb8) -> Result<f64, MetricError> {
     }
     let img = Rgb8::new(w, h, data).expect("cropped size");
     let n = w * h;
-    let rgb = |c: usize| -> Vec<f64> { (0..n).map(|i| img.px(i)[c] as f64).collect() };
+    let rgb = |c: usize| -> Vec<f64> {
+        img.data()
+            .iter()
+            .skip(c)
+            .step_by(3)
+            .map(|&v| v as f64)
+            .collect()
+    };
     let (r, g, b) = (rgb(0), rgb(1), rgb(2));
     let gray_u8 = luma::gray_matlab(&img);
 
@@ -326,37 +333,43 @@ fn constant_window_fixup(gray: &[u8], w: usize, h: usize, mu: &mut [f64], m2: &m
         models::fade_constwin_mu_offsets(),
         models::fade_constwin_m2_offsets(),
     );
-    // Row-wise then column-wise 7-sample min and max (replicate borders).
+    // Row-wise then column-wise 7-sample min and max (replicate borders), rows in parallel.
     let clampi = |i: isize, n: usize| i.clamp(0, n as isize - 1) as usize;
     let mut rmin = vec![0u8; w * h];
     let mut rmax = vec![0u8; w * h];
-    for y in 0..h {
-        for x in 0..w {
-            let (mut lo, mut hi) = (255u8, 0u8);
-            for d in -3..=3isize {
-                let v = gray[y * w + clampi(x as isize + d, w)];
-                lo = lo.min(v);
-                hi = hi.max(v);
+    rmin.par_chunks_mut(w)
+        .zip(rmax.par_chunks_mut(w))
+        .enumerate()
+        .for_each(|(y, (lo_row, hi_row))| {
+            let row = &gray[y * w..(y + 1) * w];
+            for x in 0..w {
+                let (mut lo, mut hi) = (255u8, 0u8);
+                for d in -3..=3isize {
+                    let v = row[clampi(x as isize + d, w)];
+                    lo = lo.min(v);
+                    hi = hi.max(v);
+                }
+                lo_row[x] = lo;
+                hi_row[x] = hi;
             }
-            rmin[y * w + x] = lo;
-            rmax[y * w + x] = hi;
-        }
-    }
-    for y in 0..h {
-        for x in 0..w {
-            let (mut lo, mut hi) = (255u8, 0u8);
-            for d in -3..=3isize {
-                let j = clampi(y as isize + d, h) * w + x;
-                lo = lo.min(rmin[j]);
-                hi = hi.max(rmax[j]);
+        });
+    mu.par_chunks_mut(w)
+        .zip(m2.par_chunks_mut(w))
+        .enumerate()
+        .for_each(|(y, (mu_row, m2_row))| {
+            for x in 0..w {
+                let (mut lo, mut hi) = (255u8, 0u8);
+                for d in -3..=3isize {
+                    let j = clampi(y as isize + d, h) * w + x;
+                    lo = lo.min(rmin[j]);
+                    hi = hi.max(rmax[j]);
+                }
+                if lo == hi {
+                    let gv = gray[y * w + x] as usize;
+                    let gf = gv as f64;
+                    mu_row[x] = gf + mu_off[gv];
+                    m2_row[x] = gf * gf + m2_off[gv];
+                }
             }
-            if lo == hi {
-                let i = y * w + x;
-                let gv = gray[i] as usize;
-                let gf = gray[i] as f64;
-                mu[i] = gf + mu_off[gv];
-                m2[i] = gf * gf + m2_off[gv];
-            }
-        }
-    }
+        });
 }
