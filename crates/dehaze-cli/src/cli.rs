@@ -1,6 +1,8 @@
 //! The command-line interface: `dehaze IN... [options]` or `dehaze SUBCOMMAND`.
 
 use crate::commands::dehaze::DehazeArgs;
+use crate::commands::eval::EvalArgs;
+use crate::commands::metrics::MetricsArgs;
 use clap::{Parser, Subcommand};
 
 /// Remove haze from photos.
@@ -27,4 +29,9 @@ pub struct Cli {
 pub enum Command {
     /// List the dehazing methods.
     Methods,
+    /// Print image-quality metrics as CSV (with --clear, also PSNR/SSIM against ground truth).
+    Metrics(MetricsArgs),
+    /// Run methods over a set of images, score everything, and write a report
+    /// (results.csv, summary.md, summary.json, report.html).
+    Eval(EvalArgs),
 }

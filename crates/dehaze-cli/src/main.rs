@@ -9,6 +9,7 @@ mod commands;
 mod inputs;
 mod outputs;
 mod progress;
+mod report;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -29,6 +30,8 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         Some(cli::Command::Methods) => commands::methods::run(),
+        Some(cli::Command::Metrics(args)) => commands::metrics::run(&args),
+        Some(cli::Command::Eval(args)) => commands::eval::run(&args),
         None => commands::dehaze::run(&cli.dehaze),
     };
     match result {

@@ -21,7 +21,11 @@ fn stderr(o: &Output) -> String {
 fn hazy_rgb(w: u32, h: u32) -> image::RgbImage {
     ImageBuffer::from_fn(w, h, |x, y| {
         let t = 0.3 + 0.6 * (y as f32 / h as f32);
-        let j = [(x * 5 % 200) as f32, (y * 3 % 180) as f32, ((x + y) % 90) as f32];
+        let j = [
+            (x * 5 % 200) as f32,
+            (y * 3 % 180) as f32,
+            ((x + y) % 90) as f32,
+        ];
         image::Rgb(j.map(|v| (v * t + 220.0 * (1.0 - t)) as u8))
     })
 }
@@ -138,9 +142,12 @@ fn default_naming_and_transmission() {
 fn grey_sixteen_bit_comes_back_grey_sixteen_bit() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let grey: ImageBuffer<image::Luma<u16>, Vec<u16>> =
-        ImageBuffer::from_fn(24, 16, |x, y| image::Luma([(30000 + x * 900 + y * 500) as u16]));
-    DynamicImage::ImageLuma16(grey).save(d.join("g.png")).unwrap();
+    let grey: ImageBuffer<image::Luma<u16>, Vec<u16>> = ImageBuffer::from_fn(24, 16, |x, y| {
+        image::Luma([(30000 + x * 900 + y * 500) as u16])
+    });
+    DynamicImage::ImageLuma16(grey)
+        .save(d.join("g.png"))
+        .unwrap();
     let out = dehaze(&["g.png", "-o", "g_out.tif"], d);
     assert!(out.status.success(), "{}", stderr(&out));
     let img = image::open(d.join("g_out.tif")).unwrap();
@@ -171,11 +178,7 @@ fn bundled_example_gets_clearer() {
     let dir = tempfile::tempdir().unwrap();
     let out_path = dir.path().join("valley_dehazed.png");
     let out = dehaze(
-        &[
-            "examples/valley_hazy.png",
-            "-o",
-            out_path.to_str().unwrap(),
-        ],
+        &["examples/valley_hazy.png", "-o", out_path.to_str().unwrap()],
         &root,
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -198,5 +201,8 @@ fn bundled_example_gets_clearer() {
     };
     let (before, after) = (psnr(&hazy), psnr(&dehazed));
     println!("example PSNR vs ground truth: hazy {before:.2} dB, dehazed {after:.2} dB");
-    assert!(after > before + 3.0, "hazy {before:.2} dB, dehazed {after:.2} dB");
+    assert!(
+        after > before + 3.0,
+        "hazy {before:.2} dB, dehazed {after:.2} dB"
+    );
 }

@@ -1,4 +1,6 @@
 //! One module per subcommand.
 
 pub mod dehaze;
+pub mod eval;
 pub mod methods;
+pub mod metrics;
