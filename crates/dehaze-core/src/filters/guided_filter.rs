@@ -1,37 +1,212 @@
-//! PLACEHOLDER (naive): to be replaced by a fused running-sum implementation, same API.
-use super::box_filter::box_mean;
+//! He et al.'s guided filter (TPAMI 2013) with a grey guide, in two fused streaming passes.
+//!
+//! With box means `⟨·⟩` over the `(2r+1)×(2r+1)` window clipped to the image
+//! (see [`super::box_filter`]):
+//!
+//! ```text
+//! a = (⟨g·p⟩ − ⟨g⟩⟨p⟩) / (⟨g²⟩ − ⟨g⟩² + eps),   b = ⟨p⟩ − a·⟨g⟩,   q = ⟨a⟩·g + ⟨b⟩
+//! ```
+//!
+//! * **pass 1** streams the four sums `Σg, Σp, Σg·p, Σg²` together (one set of column sums per
+//!   band, updated row by row; one horizontal prefix per row) and writes `a` and `b` directly;
+//! * **pass 2** box-sums `a` and `b` the same way and writes `q`.
+//!
+//! So the intermediate means are never stored: only `a` and `b` are (`f32`). All sums, means,
+//! the covariance and the variance are `f64`, because `⟨g²⟩ − ⟨g⟩²` cancels to values far below
+//! `eps` in flat regions. Both passes run over row bands in parallel (rayon).
+use super::box_filter::{band_height, box_sums_band, inv_counts};
 use crate::buffer::Plane;
+use rayon::prelude::*;
 
 /// He et al.'s guided filter of `src` with the grey `guide`, radius `radius`, regulariser `eps`:
 /// `a = cov(g,p)/(var(g)+eps)`, `b = mean(p) − a·mean(g)`, `q = mean(a)·g + mean(b)`,
 /// box means clipped to the image.
+///
+/// # Panics
+/// If `guide` and `src` differ in size (a programming error, not an input error).
 pub fn guided_filter(guide: &Plane, src: &Plane, radius: usize, eps: f32) -> Plane {
     let (w, h) = (src.width(), src.height());
-    let prod = |a: &Plane, b: &Plane| {
-        Plane::from_vec(
-            w,
-            h,
-            a.data().iter().zip(b.data()).map(|(x, y)| x * y).collect(),
-        )
-    };
-    let mg = box_mean(guide, radius);
-    let mp = box_mean(src, radius);
-    let mgp = box_mean(&prod(guide, src), radius);
-    let mgg = box_mean(&prod(guide, guide), radius);
-    let mut a = vec![0.0f32; w * h];
-    let mut b = vec![0.0f32; w * h];
-    for i in 0..w * h {
-        let (g, p) = (mg.data()[i], mp.data()[i]);
-        a[i] = (mgp.data()[i] - g * p) / (mgg.data()[i] - g * g + eps);
-        b[i] = p - a[i] * g;
+    assert_eq!(
+        (guide.width(), guide.height()),
+        (w, h),
+        "guided_filter: guide and source sizes differ"
+    );
+    let mut out = vec![0.0f32; w * h];
+    guided_filter_into(guide.data(), src.data(), w, h, radius, eps, &mut out);
+    Plane::from_vec(w, h, out)
+}
+
+/// [`guided_filter`] on raw row-major slices, writing `q` into `out` (all `w * h` long).
+pub(crate) fn guided_filter_into(
+    guide: &[f32],
+    src: &[f32],
+    w: usize,
+    h: usize,
+    radius: usize,
+    eps: f32,
+    out: &mut [f32],
+) {
+    let n = w * h;
+    debug_assert!(guide.len() == n && src.len() == n && out.len() == n);
+    if n == 0 {
+        return;
     }
-    let ma = box_mean(&Plane::from_vec(w, h, a), radius);
-    let mb = box_mean(&Plane::from_vec(w, h, b), radius);
-    Plane::from_vec(
-        w,
-        h,
-        (0..w * h)
-            .map(|i| ma.data()[i] * guide.data()[i] + mb.data()[i])
-            .collect(),
-    )
+    let inv_nx = inv_counts(w, radius);
+    let band = band_height(h, radius);
+    let eps = eps as f64;
+
+    // Pass 1: a, b from the four box means.
+    let mut a = vec![0.0f32; n];
+    let mut b = vec![0.0f32; n];
+    a.par_chunks_mut(band * w)
+        .zip(b.par_chunks_mut(band * w))
+        .enumerate()
+        .for_each(|(i, (ca, cb))| {
+            let y0 = i * band;
+            let rows = y0..y0 + ca.len() / w;
+            box_sums_band(
+                [guide, src],
+                w,
+                h,
+                radius,
+                rows,
+                |[g, p]| {
+                    let (g, p) = (g as f64, p as f64);
+                    [g, p, g * p, g * g]
+                },
+                |y, inv_ny, [sg, sp, sgp, sgg]| {
+                    let o = (y - y0) * w;
+                    let (ra, rb) = (&mut ca[o..o + w], &mut cb[o..o + w]);
+                    for x in 0..w {
+                        let inv = inv_nx[x] * inv_ny;
+                        let (mg, mp) = (sg[x] * inv, sp[x] * inv);
+                        let cov = sgp[x] * inv - mg * mp;
+                        let var = sgg[x] * inv - mg * mg;
+                        let ax = cov / (var + eps);
+                        ra[x] = ax as f32;
+                        rb[x] = (mp - ax * mg) as f32;
+                    }
+                },
+            );
+        });
+
+    // Pass 2: q = ⟨a⟩·g + ⟨b⟩.
+    let (a, b) = (&a[..], &b[..]);
+    out.par_chunks_mut(band * w)
+        .enumerate()
+        .for_each(|(i, chunk)| {
+            let y0 = i * band;
+            let rows = y0..y0 + chunk.len() / w;
+            box_sums_band(
+                [a, b],
+                w,
+                h,
+                radius,
+                rows,
+                |[a, b]| [a as f64, b as f64],
+                |y, inv_ny, [sa, sb]| {
+                    let o = (y - y0) * w;
+                    let dst = &mut chunk[o..o + w];
+                    let g = &guide[y * w..(y + 1) * w];
+                    for x in 0..w {
+                        let inv = inv_nx[x] * inv_ny;
+                        dst[x] = (sa[x] * inv * g[x] as f64 + sb[x] * inv) as f32;
+                    }
+                },
+            );
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition, with every box mean evaluated directly in f64.
+    fn naive(guide: &Plane, src: &Plane, r: usize, eps: f64) -> Vec<f64> {
+        let (w, h) = (src.width(), src.height());
+        let mean = |f: &dyn Fn(usize) -> f64| -> Vec<f64> {
+            let mut out = vec![0.0; w * h];
+            for y in 0..h {
+                for x in 0..w {
+                    let (x0, x1) = (x.saturating_sub(r), x.saturating_add(r).min(w - 1));
+                    let (y0, y1) = (y.saturating_sub(r), y.saturating_add(r).min(h - 1));
+                    let mut s = 0.0;
+                    for j in y0..=y1 {
+                        for i in x0..=x1 {
+                            s += f(j * w + i);
+                        }
+                    }
+                    out[y * w + x] = s / ((x1 - x0 + 1) * (y1 - y0 + 1)) as f64;
+                }
+            }
+            out
+        };
+        let g = |i: usize| guide.data()[i] as f64;
+        let p = |i: usize| src.data()[i] as f64;
+        let mg = mean(&g);
+        let mp = mean(&p);
+        let mgp = mean(&|i| g(i) * p(i));
+        let mgg = mean(&|i| g(i) * g(i));
+        let a: Vec<f64> = (0..w * h)
+            .map(|i| (mgp[i] - mg[i] * mp[i]) / (mgg[i] - mg[i] * mg[i] + eps))
+            .collect();
+        let b: Vec<f64> = (0..w * h).map(|i| mp[i] - a[i] * mg[i]).collect();
+        let ma = mean(&|i| a[i]);
+        let mb = mean(&|i| b[i]);
+        (0..w * h).map(|i| ma[i] * g(i) + mb[i]).collect()
+    }
+
+    fn random_plane(w: usize, h: usize, seed: u64) -> Plane {
+        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let data = (0..w * h)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s >> 40) as f32 / (1u64 << 24) as f32
+            })
+            .collect();
+        Plane::from_vec(w, h, data)
+    }
+
+    #[test]
+    fn matches_naive_on_many_shapes() {
+        // Several pool sizes, so the row-band splitting is exercised on any machine.
+        for threads in [1, 3, 8] {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("thread pool")
+                .install(matches_naive_on_many_shapes_inner);
+        }
+    }
+
+    fn matches_naive_on_many_shapes_inner() {
+        let shapes = [(1, 1), (1, 9), (9, 1), (2, 3), (7, 5), (33, 17), (17, 40)];
+        for (n, &(w, h)) in shapes.iter().enumerate() {
+            let g = random_plane(w, h, 2 * n as u64 + 1);
+            let p = random_plane(w, h, 2 * n as u64 + 2);
+            for r in [0, 1, 3, 8, 100] {
+                for eps in [1e-3f32, 1e-1] {
+                    let got = guided_filter(&g, &p, r, eps);
+                    let want = naive(&g, &p, r, eps as f64);
+                    for (i, (&q, &e)) in got.data().iter().zip(&want).enumerate() {
+                        assert!(
+                            (q as f64 - e).abs() <= 2e-5,
+                            "{w}x{h} r={r} eps={eps} at {i}: {q} vs {e}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn constant_source_is_kept() {
+        let g = random_plane(40, 30, 5);
+        let p = Plane::filled(40, 30, 0.25);
+        for &v in guided_filter(&g, &p, 60, 1e-3).data() {
+            assert!((v - 0.25).abs() < 1e-6, "{v}");
+        }
+    }
 }
