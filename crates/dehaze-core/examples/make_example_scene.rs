@@ -73,7 +73,8 @@ fn render() -> (RgbImage, Vec<f32>) {
             ];
             let mut d = 1.0;
             for (k, &(base, rough, rd, rc)) in ridges.iter().enumerate() {
-                let top = base + rough * (fbm(fx * 3.0, k as f32 * 7.3, 11 + k as u32) - 0.5) * 2.0
+                let top = base
+                    + rough * (fbm(fx * 3.0, k as f32 * 7.3, 11 + k as u32) - 0.5) * 2.0
                     + 0.04 * (fx * std::f32::consts::PI * (1.5 + k as f32)).sin();
                 if fy > top {
                     // Texture: forest/rock detail, finer for nearer ridges.

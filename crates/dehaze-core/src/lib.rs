@@ -14,6 +14,7 @@
 pub mod buffer;
 pub mod filters;
 pub mod io;
+pub mod metrics;
 pub mod priors;
 
 pub use buffer::{Plane, RgbImage};
