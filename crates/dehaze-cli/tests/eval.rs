@@ -226,6 +226,19 @@ fn eval_writes_csv_summaries_report_and_images() {
 
     for f in ["results.csv", "summary.md", "summary.json", "report.html"] {
         assert!(out_dir.join(f).is_file(), "{f} missing");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(out_dir.join(f))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(
+                mode & 0o044,
+                0o044,
+                "{f} is not readable by others: {mode:o}"
+            );
+        }
     }
     for i in 0..3 {
         let saved = image::open(out_dir.join(format!("dcp/img{i}.png"))).unwrap();
@@ -341,4 +354,46 @@ fn eval_goes_on_past_a_bad_image_and_can_skip_saving() {
     let html = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
     assert_eq!(html.matches("class=\"cmp\"").count(), 1);
     assert!(html.contains("Not evaluated"));
+}
+
+/// The command line reads and quantises as the reference pipeline does: on a PNG pair of the
+/// shared data, its CSV agrees with `shared/reference/metrics_reference.csv`. (The metrics'
+/// own accuracy is tested in dehaze-core; this checks the path from file to CSV cell.)
+#[test]
+fn metrics_cli_agrees_with_the_reference_values() {
+    let shared = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared"));
+    let reference = shared.join("reference/metrics_reference.csv");
+    let hazy = shared.join("data/paired/Dense-HAZE/hazy/05.png");
+    if !reference.is_file() || !hazy.is_file() {
+        eprintln!(
+            "note: skipping: shared/ reference data not found at {}",
+            shared.display()
+        );
+        return;
+    }
+    let (ref_header, ref_rows) = parse_csv(&std::fs::read_to_string(&reference).unwrap());
+    let expected = ref_rows
+        .iter()
+        .find(|r| r[0] == "data/paired/Dense-HAZE/hazy/05.png")
+        .expect("the reference has this image");
+    let clear = shared.join("data/paired/Dense-HAZE/clear");
+    let out = dehaze(&["metrics", s(&hazy), "--clear", s(&clear)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (header, rows) = parse_csv(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(rows.len(), 1);
+    for (i, name) in header.iter().enumerate().skip(1) {
+        let j = ref_header.iter().position(|h| h == name).unwrap();
+        let got: f64 = rows[0][i]
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}: no value"));
+        let want: f64 = expected[j].parse().unwrap();
+        assert!(
+            (got - want).abs() <= 1e-3 * want.abs().max(1.0),
+            "{name}: {got} vs reference {want}"
+        );
+    }
 }

@@ -529,10 +529,10 @@ pub fn results_csv(results: &[ImageResult]) -> String {
     for r in results {
         let path = csv_field(&r.path.to_string_lossy());
         if let Some(e) = &r.error {
+            // Empty time and metric cells, then the error.
             let _ = writeln!(
                 out,
-                "{path},input,{}{},{}",
-                "",
+                "{path},input,{},{}",
                 ",".repeat(metrics::N_METRICS),
                 csv_field(e)
             );
@@ -667,6 +667,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
+    // Temporary files are created private (0600); give the result ordinary permissions, as
+    // dehaze-core's image writer does.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }

@@ -26,10 +26,10 @@ pub struct Page<'a> {
 /// The whole HTML document.
 pub fn render(page: &Page) -> String {
     let mut body = String::new();
-    let _ = write!(
+    let _ = writeln!(
         body,
         "<header><h1>{}</h1><p class=\"muted\">{} images ({} with ground truth) · methods: {} · \
-         dehaze {}</p></header>\n",
+         dehaze {}</p></header>",
         esc(page.title),
         page.images.len(),
         page.paired,
