@@ -14,6 +14,8 @@
 pub mod buffer;
 pub mod filters;
 pub mod io;
+#[cfg(feature = "libjpeg-turbo")]
+pub mod jpeg_turbo;
 pub mod metrics;
 pub mod priors;
 

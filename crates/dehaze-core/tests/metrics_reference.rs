@@ -174,10 +174,10 @@ fn run(step: usize) {
             };
             *compared.entry(name).or_default() += 1;
             let entry = max_diff.entry(name).or_insert((0.0, String::new()));
-            if !(scaled <= entry.0) {
+            if scaled > entry.0 || entry.1.is_empty() {
                 *entry = (scaled, row.path.clone());
             }
-            if !(scaled <= tol) {
+            if scaled > tol {
                 failures.push(format!(
                     "{}: {name} = {value:.6} vs reference {expected:.6} (diff {scaled:.3e}{}, tolerance {tol:e})",
                     row.path,

@@ -3,6 +3,9 @@
 
 use super::filter::{border_index, Border};
 
+/// Source indices and normalised weights of one output sample.
+type Taps = (Vec<usize>, Vec<f64>);
+
 /// Keys' cubic kernel with `a = −0.5` (MATLAB's `cubic`).
 fn cubic(x: f64) -> f64 {
     let ax = x.abs();
@@ -22,7 +25,7 @@ fn cubic(x: f64) -> f64 {
 /// `u = x/s + (1 − 1/s)/2`; with antialiasing the kernel is stretched, `h(t) = s·cubic(s·t)`,
 /// over a width of `4/s` (+2 samples); weights are normalised to sum 1. Indices outside the
 /// input are mirrored half-sample symmetrically (MATLAB's `symmetric` padding).
-fn contributions(n: usize) -> (usize, Vec<(Vec<usize>, Vec<f64>)>) {
+fn contributions(n: usize) -> (usize, Vec<Taps>) {
     let scale: f64 = 0.5;
     let out_len = n.div_ceil(2);
     let kernel_width = 4.0 / scale;
