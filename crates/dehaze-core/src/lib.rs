@@ -18,6 +18,7 @@ pub mod io;
 pub mod jpeg_turbo;
 pub mod metrics;
 pub mod priors;
+pub mod synth;
 
 pub use buffer::{Plane, RgbImage};
 pub use priors::{Dehazed, Dehazer, Method};
