@@ -140,6 +140,45 @@ fn report_renders_in_headless_chromium() {
         "{dom:.0}"
     );
 
+    // Interaction: a copy of the page with a script that, after the page's own, picks the
+    // ground truth on the right of the first widget and moves its slider to 30 %.
+    let html = std::fs::read_to_string(&page).unwrap();
+    let poke = "<script>(function () {\n\
+        var cmp = document.querySelector('.cmp');\n\
+        var right = cmp.querySelector('.pick-right');\n\
+        right.value = 'clear'; right.dispatchEvent(new Event('change'));\n\
+        var slider = cmp.querySelector('.slider');\n\
+        slider.value = '30'; slider.dispatchEvent(new Event('input'));\n\
+        })();</script></body>";
+    let (head, _) = html.rsplit_once("</body>").expect("a </body>");
+    let poked = d.join("poked.html");
+    std::fs::write(&poked, format!("{head}{poke}</html>\n")).unwrap();
+    let dom = chromium(&chromium_bin, &d.join("profile"), &["--dump-dom"], &poked);
+    assert_eq!(
+        body_attribute(&dom, "data-error"),
+        None,
+        "script error after interaction"
+    );
+    let first = &dom[dom.find("class=\"cmp\"").unwrap()..];
+    let first = &first[..first.find("</select></div></div>").unwrap()];
+    assert!(first.contains("data-right=\"clear\""), "{first:.200}");
+    let at = first.find("data-v=\"clear\"").unwrap();
+    let clear_img = &first[first[..at].rfind("<img").unwrap()..];
+    let clear_img = &clear_img[..clear_img.find('>').unwrap()];
+    // Without the long base64 data, for the message.
+    let src = clear_img.find("src=\"").unwrap() + 5;
+    let clear_img = format!(
+        "{}…{}",
+        &clear_img[..src],
+        &clear_img[src + clear_img[src..].find('"').unwrap()..]
+    );
+    assert!(
+        clear_img.contains("class=\"v right\"") && clear_img.contains("inset(0px 0px 0px 30%)"),
+        "ground truth not shown on the right, clipped at 30 %: {clear_img}"
+    );
+    assert!(first.contains("left: 30%"), "divider not moved");
+    assert!(first.contains("<span class=\"tag tag-right\">clear</span>"));
+
     let shot = d.join("shot.png");
     chromium(
         &chromium_bin,
