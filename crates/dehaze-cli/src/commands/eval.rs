@@ -64,7 +64,7 @@ pub struct EvalArgs {
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
 
-    /// Evaluate only the first N images (in name order).
+    /// Evaluate only the first N images (operands in the order given, folders in name order).
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
 
