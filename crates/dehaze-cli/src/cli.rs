@@ -1,6 +1,8 @@
 //! The command-line interface: `dehaze IN... [options]` or `dehaze SUBCOMMAND`.
 
 use crate::commands::dehaze::DehazeArgs;
+use crate::commands::eval::EvalArgs;
+use crate::commands::metrics::MetricsArgs;
 use clap::{Parser, Subcommand};
 
 /// Remove haze from photos.
@@ -29,4 +31,9 @@ pub enum Command {
     Methods,
     /// Synthesise a paired hazy/clear dataset from clean images (and depth maps).
     Synth(crate::commands::synth::SynthArgs),
+    /// Print image-quality metrics as CSV (with --clear, also PSNR/SSIM against ground truth).
+    Metrics(MetricsArgs),
+    /// Run methods over a set of images, score everything, and write a report
+    /// (results.csv, summary.md, summary.json, report.html).
+    Eval(EvalArgs),
 }

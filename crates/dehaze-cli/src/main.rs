@@ -9,6 +9,7 @@ mod commands;
 mod inputs;
 mod outputs;
 mod progress;
+mod report;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -30,6 +31,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(cli::Command::Methods) => commands::methods::run(),
         Some(cli::Command::Synth(a)) => commands::synth::run(&a),
+        Some(cli::Command::Metrics(args)) => commands::metrics::run(&args),
+        Some(cli::Command::Eval(args)) => commands::eval::run(&args),
         None => commands::dehaze::run(&cli.dehaze),
     };
     match result {

@@ -1,5 +1,7 @@
 //! One module per subcommand.
 
 pub mod dehaze;
+pub mod eval;
 pub mod methods;
+pub mod metrics;
 pub mod synth;
