@@ -204,12 +204,43 @@ pub fn read_image(path: &Path, opts: &ReadOptions) -> Result<Decoded, IoError> {
         .map_err(|e| err(decode_reason(format, &e)))?;
 
     let orientation = decoder.orientation().ok();
-    let mut img =
-        DynamicImage::from_decoder(decoder).map_err(|e| err(decode_reason(format, &e)))?;
+    let mut img = match jpeg_via_libjpeg_turbo(path, format, decoder.color_type()) {
+        Some(img) => img,
+        None => DynamicImage::from_decoder(decoder).map_err(|e| err(decode_reason(format, &e)))?,
+    };
     if let Some(o) = orientation {
         img.apply_orientation(o);
     }
     Ok(split_channels(img, format))
+}
+
+/// With the `libjpeg-turbo` feature, JPEG files are decoded by libjpeg-turbo, the decoder of
+/// OpenCV, Pillow and MATLAB, so that pixels (and the metrics computed on them) match the
+/// published tools exactly. `None` (use the `image` crate) without the feature, for other
+/// formats, and for JPEGs libjpeg-turbo cannot convert to RGB (CMYK).
+#[cfg(feature = "libjpeg-turbo")]
+fn jpeg_via_libjpeg_turbo(
+    path: &Path,
+    format: ImageFormat,
+    colour: image::ColorType,
+) -> Option<DynamicImage> {
+    if format != ImageFormat::Jpeg {
+        return None;
+    }
+    let bytes = std::fs::read(path).ok()?;
+    let (w, h, rgb) = crate::jpeg_turbo::decode_rgb8(&bytes).ok()?;
+    let (w, h) = (w as u32, h as u32);
+    // A grey JPEG stays grey (libjpeg-turbo expanded it to three equal channels).
+    if colour.channel_count() == 1 {
+        let grey = rgb.chunks_exact(3).map(|px| px[0]).collect();
+        return image::GrayImage::from_raw(w, h, grey).map(DynamicImage::ImageLuma8);
+    }
+    image::RgbImage::from_raw(w, h, rgb).map(DynamicImage::ImageRgb8)
+}
+
+#[cfg(not(feature = "libjpeg-turbo"))]
+fn jpeg_via_libjpeg_turbo(_: &Path, _: ImageFormat, _: image::ColorType) -> Option<DynamicImage> {
+    None
 }
 
 /// Whether a JPEG file lacks its end-of-image marker (`FF D9`) near the end. Some writers
