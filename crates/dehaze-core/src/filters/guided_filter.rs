@@ -74,17 +74,19 @@ pub(crate) fn guided_filter_into(
                     let (g, p) = (g as f64, p as f64);
                     [g, p, g * p, g * g]
                 },
-                |y, inv_ny, [sg, sp, sgp, sgg]| {
+                |y, inv_ny, sums| {
                     let o = (y - y0) * w;
                     let (ra, rb) = (&mut ca[o..o + w], &mut cb[o..o + w]);
-                    for x in 0..w {
-                        let inv = inv_nx[x] * inv_ny;
-                        let (mg, mp) = (sg[x] * inv, sp[x] * inv);
-                        let cov = sgp[x] * inv - mg * mp;
-                        let var = sgg[x] * inv - mg * mg;
+                    for (((a, b), &[sg, sp, sgp, sgg]), &ix) in
+                        ra.iter_mut().zip(rb.iter_mut()).zip(sums).zip(&inv_nx)
+                    {
+                        let inv = ix * inv_ny;
+                        let (mg, mp) = (sg * inv, sp * inv);
+                        let cov = sgp * inv - mg * mp;
+                        let var = sgg * inv - mg * mg;
                         let ax = cov / (var + eps);
-                        ra[x] = ax as f32;
-                        rb[x] = (mp - ax * mg) as f32;
+                        *a = ax as f32;
+                        *b = (mp - ax * mg) as f32;
                     }
                 },
             );
@@ -104,13 +106,14 @@ pub(crate) fn guided_filter_into(
                 radius,
                 rows,
                 |[a, b]| [a as f64, b as f64],
-                |y, inv_ny, [sa, sb]| {
+                |y, inv_ny, sums| {
                     let o = (y - y0) * w;
                     let dst = &mut chunk[o..o + w];
                     let g = &guide[y * w..(y + 1) * w];
-                    for x in 0..w {
-                        let inv = inv_nx[x] * inv_ny;
-                        dst[x] = (sa[x] * inv * g[x] as f64 + sb[x] * inv) as f32;
+                    for (((d, &[sa, sb]), &g), &ix) in dst.iter_mut().zip(sums).zip(g).zip(&inv_nx)
+                    {
+                        let inv = ix * inv_ny;
+                        *d = ((sa * g as f64 + sb) * inv) as f32;
                     }
                 },
             );

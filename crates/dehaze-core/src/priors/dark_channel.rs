@@ -304,23 +304,27 @@ pub fn recover(img: &RgbImage, t: &Plane, airlight: [f32; 3], t0: f32) -> RgbIma
     );
     let n = w * h;
     let mut out = vec![0.0f32; 3 * n];
-    let src = img.data();
+    let [ri, gi, bi] = img.planes();
     let t = t.data();
+    let [ar, ag, ab] = airlight;
+    let (ro, rest) = out.split_at_mut(n);
+    let (go, bo) = rest.split_at_mut(n);
+    // One reciprocal per pixel serves the three channels.
     const CHUNK: usize = 1 << 14;
-    for c in 0..3 {
-        let a = airlight[c];
-        let plane_in = &src[c * n..(c + 1) * n];
-        out[c * n..(c + 1) * n]
-            .par_chunks_mut(CHUNK)
-            .enumerate()
-            .for_each(|(i, dst)| {
-                let s = i * CHUNK..i * CHUNK + dst.len();
-                for ((d, &v), &t) in dst.iter_mut().zip(&plane_in[s.clone()]).zip(&t[s]) {
-                    let j = (v - a) / t.max(t0) + a;
-                    *d = j.clamp(0.0, 1.0);
-                }
-            });
-    }
+    ro.par_chunks_mut(CHUNK)
+        .zip(go.par_chunks_mut(CHUNK))
+        .zip(bo.par_chunks_mut(CHUNK))
+        .enumerate()
+        .for_each(|(i, ((ro, go), bo))| {
+            let s = i * CHUNK..i * CHUNK + ro.len();
+            let (t, ri, gi, bi) = (&t[s.clone()], &ri[s.clone()], &gi[s.clone()], &bi[s]);
+            for x in 0..ro.len() {
+                let inv = 1.0 / t[x].max(t0);
+                ro[x] = ((ri[x] - ar) * inv + ar).clamp(0.0, 1.0);
+                go[x] = ((gi[x] - ag) * inv + ag).clamp(0.0, 1.0);
+                bo[x] = ((bi[x] - ab) * inv + ab).clamp(0.0, 1.0);
+            }
+        });
     RgbImage::from_planar(w, h, out)
 }
 
