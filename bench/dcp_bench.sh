@@ -56,9 +56,13 @@ timed() { # timed NAME CMD... : runs CMD under /usr/bin/time -v, log in $OUT/NAM
   shift
   /usr/bin/time -v -o "$OUT/$name.time" "$@" | tee "$OUT/$name.log"
 }
-timed rust_dcp "$BIN" "$IMG" --runs "$RUNS" --methods dcp --stages
-if [ "$METHODS" != dcp ]; then
-  timed rust_other "$BIN" "$IMG" --runs "$RUNS" --methods "$METHODS"
+timed rust_dcp "$BIN" "$IMG" --runs "$RUNS" --methods dcp
+# Stage breakdown in its own process (it allocates per stage, which would inflate the RSS above).
+"$BIN" "$IMG" --runs "$RUNS" --methods none --stages | tee "$OUT/rust_stages.log"
+# Our other priors (DCP is timed above), in one more process.
+if [ "$METHODS" = all ]; then OTHER=cap,bccr; else OTHER=$(echo "$METHODS" | tr , '\n' | grep -v '^dcp$' | paste -sd, || true); fi
+if [ -n "$OTHER" ]; then
+  timed rust_other "$BIN" "$IMG" --runs "$RUNS" --methods "$OTHER"
 fi
 
 echo "== 4. peers"
@@ -67,4 +71,4 @@ timed image_dehazer "$PY" bench/image_dehazer_peer.py "$IMG" --runs "$PEER_RUNS"
   --threads "$THREADS"
 
 echo "== 5. table"
-"$PY" bench/table.py "$OUT" rust_dcp rust_other opencv_dcp image_dehazer | tee "$OUT/table.md"
+"$PY" bench/table.py "$OUT" rust_dcp rust_stages rust_other opencv_dcp image_dehazer | tee "$OUT/table.md"

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p dehaze-core --example bench_priors -- IMAGE [--runs N]
-//!     [--methods dcp,cap,bccr | all] [--stages] [--warmup N]
+//!     [--methods dcp,cap,bccr | all | none] [--stages] [--warmup N]
 //! ```
 //!
 //! The image is decoded once; each method then runs `--warmup` untimed times (default 1) and
@@ -12,7 +12,9 @@
 //! method dcp runs 7 median_s 0.1234 min_s 0.1200
 //! ```
 //!
-//! `--stages` also times the dark-channel-prior stages one by one (same runs, median each).
+//! `--stages` also times the dark-channel-prior stages one by one (same runs, median each),
+//! through the public per-stage functions; each allocates its own output, so first-touch page
+//! faults are included and the stages add up to more than the fused `dcp` run.
 //! The thread count is rayon's (`RAYON_NUM_THREADS`).
 use dehaze_core::io::{read_image, ReadOptions};
 use dehaze_core::priors::dark_channel::{
@@ -71,6 +73,8 @@ fn parse() -> Result<Args, String> {
                 let v = value("--methods")?;
                 methods = if v == "all" {
                     Method::ALL.to_vec()
+                } else if v == "none" {
+                    Vec::new()
                 } else {
                     v.split(',')
                         .map(|m| Method::from_name(m).ok_or(format!("unknown method {m:?}")))
