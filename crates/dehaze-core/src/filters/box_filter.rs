@@ -53,9 +53,9 @@ pub fn box_mean(src: &Plane, radius: usize) -> Plane {
                 radius,
                 rows,
                 |[v]| [v as f64],
-                |y, inv_ny, [s]| {
+                |y, inv_ny, sums| {
                     let dst = &mut chunk[(y - y0) * w..(y - y0 + 1) * w];
-                    for ((d, &s), &ix) in dst.iter_mut().zip(s.iter()).zip(&inv_nx) {
+                    for ((d, &[s]), &ix) in dst.iter_mut().zip(sums).zip(&inv_nx) {
                         *d = (s * ix * inv_ny) as f32;
                     }
                 },
@@ -89,8 +89,11 @@ pub(crate) fn band_height(h: usize, radius: usize) -> usize {
 ///
 /// `srcs` are `M` row-major planes of `w × h` samples; `quant` maps the `M` samples of a pixel
 /// to the `N` quantities to sum (evaluated in `f64`). For every `y` in `rows`, in order,
-/// `emit(y, 1 / n_y(y), sums)` receives the window sums `sums[q][x]` (window clipped to the
+/// `emit(y, 1 / n_y(y), sums)` receives the window sums `sums[x][q]` (window clipped to the
 /// image, not yet divided by the count).
+///
+/// The `N` sums of a column are stored together (`[f64; N]` per column), so each update is a
+/// short vector operation and the `N` horizontal prefix chains run side by side.
 pub(crate) fn box_sums_band<const M: usize, const N: usize, Q, E>(
     srcs: [&[f32]; M],
     w: usize,
@@ -101,31 +104,33 @@ pub(crate) fn box_sums_band<const M: usize, const N: usize, Q, E>(
     mut emit: E,
 ) where
     Q: Fn([f32; M]) -> [f64; N],
-    E: FnMut(usize, f64, &[Vec<f64>; N]),
+    E: FnMut(usize, f64, &[[f64; N]]),
 {
     if w == 0 || h == 0 || rows.is_empty() {
         return;
     }
     let rx = radius.min(w - 1);
     let ry = radius.min(h - 1);
-    let mut col: [Vec<f64>; N] = std::array::from_fn(|_| vec![0.0; w]);
-    let mut pre: [Vec<f64>; N] = std::array::from_fn(|_| vec![0.0; w + 1]);
-    let mut sums: [Vec<f64>; N] = std::array::from_fn(|_| vec![0.0; w]);
+    let mut col = vec![[0.0f64; N]; w];
+    let mut pre = vec![[0.0f64; N]; w + 1];
+    let mut sums = vec![[0.0f64; N]; w];
     let row = |y: usize| -> [&[f32]; M] { std::array::from_fn(|m| &srcs[m][y * w..(y + 1) * w]) };
 
     let y0 = rows.start;
     for y in y0.saturating_sub(ry)..=(y0 + ry).min(h - 1) {
-        add_row(&mut col, row(y), &quant);
+        update_columns(&mut col, row(y), None, &quant);
     }
     for y in rows {
         if y > y0 {
-            let enter = y + ry;
-            let leave = y.checked_sub(ry + 1);
-            match (enter < h, leave) {
-                (true, Some(l)) => add_sub_row(&mut col, row(enter), row(l), &quant),
-                (true, None) => add_row(&mut col, row(enter), &quant),
-                (false, Some(l)) => sub_row(&mut col, row(l), &quant),
-                (false, None) => {}
+            let enter = (y + ry < h).then(|| row(y + ry));
+            let leave = y.checked_sub(ry + 1).map(row);
+            match (enter, leave) {
+                (Some(a), s) => update_columns(&mut col, a, s, &quant),
+                (None, Some(s)) => {
+                    // Only a row leaves: subtract it (as "adding" its negation).
+                    update_columns_sub(&mut col, s, &quant)
+                }
+                (None, None) => {}
             }
         }
         horizontal_sums(&col, rx, &mut pre, &mut sums);
@@ -139,90 +144,89 @@ fn gather<const M: usize>(rows: &[&[f32]; M], x: usize) -> [f32; M] {
     std::array::from_fn(|m| rows[m][x])
 }
 
-// Indexing all N (and M) rows by one `x` is the point: it keeps them in one loop.
-#[allow(clippy::needless_range_loop)]
-fn add_row<const M: usize, const N: usize>(
-    col: &mut [Vec<f64>; N],
-    rows: [&[f32]; M],
-    quant: &impl Fn([f32; M]) -> [f64; N],
-) {
-    let w = col[0].len();
-    let rows: [&[f32]; M] = rows.map(|r| &r[..w]);
-    for x in 0..w {
-        let a = quant(gather(&rows, x));
-        for q in 0..N {
-            col[q][x] += a[q];
-        }
-    }
-}
-
-// Indexing all N (and M) rows by one `x` is the point: it keeps them in one loop.
-#[allow(clippy::needless_range_loop)]
-fn sub_row<const M: usize, const N: usize>(
-    col: &mut [Vec<f64>; N],
-    rows: [&[f32]; M],
-    quant: &impl Fn([f32; M]) -> [f64; N],
-) {
-    let w = col[0].len();
-    let rows: [&[f32]; M] = rows.map(|r| &r[..w]);
-    for x in 0..w {
-        let s = quant(gather(&rows, x));
-        for q in 0..N {
-            col[q][x] -= s[q];
-        }
-    }
-}
-
-// Indexing all N (and M) rows by one `x` is the point: it keeps them in one loop.
-#[allow(clippy::needless_range_loop)]
-fn add_sub_row<const M: usize, const N: usize>(
-    col: &mut [Vec<f64>; N],
+/// `col[x] += quant(add[x]) − quant(sub[x])` (without the subtraction when `sub` is `None`).
+fn update_columns<const M: usize, const N: usize>(
+    col: &mut [[f64; N]],
     add: [&[f32]; M],
+    sub: Option<[&[f32]; M]>,
+    quant: &impl Fn([f32; M]) -> [f64; N],
+) {
+    let w = col.len();
+    let add: [&[f32]; M] = add.map(|r| &r[..w]);
+    match sub {
+        Some(sub) => {
+            let sub: [&[f32]; M] = sub.map(|r| &r[..w]);
+            for (x, c) in col.iter_mut().enumerate() {
+                let a = quant(gather(&add, x));
+                let s = quant(gather(&sub, x));
+                for q in 0..N {
+                    c[q] += a[q] - s[q];
+                }
+            }
+        }
+        None => {
+            for (x, c) in col.iter_mut().enumerate() {
+                let a = quant(gather(&add, x));
+                for q in 0..N {
+                    c[q] += a[q];
+                }
+            }
+        }
+    }
+}
+
+/// `col[x] −= quant(sub[x])`.
+fn update_columns_sub<const M: usize, const N: usize>(
+    col: &mut [[f64; N]],
     sub: [&[f32]; M],
     quant: &impl Fn([f32; M]) -> [f64; N],
 ) {
-    let w = col[0].len();
-    let add: [&[f32]; M] = add.map(|r| &r[..w]);
+    let w = col.len();
     let sub: [&[f32]; M] = sub.map(|r| &r[..w]);
-    for x in 0..w {
-        let a = quant(gather(&add, x));
+    for (x, c) in col.iter_mut().enumerate() {
         let s = quant(gather(&sub, x));
         for q in 0..N {
-            col[q][x] += a[q] - s[q];
+            c[q] -= s[q];
         }
     }
 }
 
-/// `sums[q][x] = Σ col[q][max(x − r, 0) ..= min(x + r, w − 1)]` via a prefix over the row.
+/// `sums[x] = Σ col[max(x − r, 0) ..= min(x + r, w − 1)]` via a prefix over the row.
 fn horizontal_sums<const N: usize>(
-    col: &[Vec<f64>; N],
+    col: &[[f64; N]],
     r: usize,
-    pre: &mut [Vec<f64>; N],
-    sums: &mut [Vec<f64>; N],
+    pre: &mut [[f64; N]],
+    sums: &mut [[f64; N]],
 ) {
-    let w = col[0].len();
-    // The N prefix chains are independent: interleaving them hides the add latency.
+    let w = col.len();
+    let (pre, sums) = (&mut pre[..w + 1], &mut sums[..w]);
+    // The N prefix chains are independent and advance together.
     let mut acc = [0.0f64; N];
-    for x in 0..w {
+    pre[0] = acc;
+    for (p, c) in pre[1..].iter_mut().zip(col) {
         for q in 0..N {
-            acc[q] += col[q][x];
-            pre[q][x + 1] = acc[q];
+            acc[q] += c[q];
+        }
+        *p = acc;
+    }
+    let diff =
+        |hi: &[f64; N], lo: &[f64; N]| -> [f64; N] { std::array::from_fn(|q| hi[q] - lo[q]) };
+    // Left border (window starts at 0), interior, right border (window ends at w − 1).
+    let left = (r + 1).min(w);
+    let right = w.saturating_sub(r).max(left);
+    for (x, s) in sums[..left].iter_mut().enumerate() {
+        *s = pre[(x + r + 1).min(w)];
+    }
+    if left < right {
+        for (s, (hi, lo)) in sums[left..right]
+            .iter_mut()
+            .zip(pre[left + r + 1..].iter().zip(&pre[left - r..]))
+        {
+            *s = diff(hi, lo);
         }
     }
-    for q in 0..N {
-        let (p, s) = (&pre[q][..w + 1], &mut sums[q][..w]);
-        // Left border (window starts at 0), interior, right border (window ends at w − 1).
-        let left = (r + 1).min(w);
-        let right = w.saturating_sub(r).max(left);
-        for x in 0..left {
-            s[x] = p[(x + r + 1).min(w)];
-        }
-        for x in left..right {
-            s[x] = p[x + r + 1] - p[x - r];
-        }
-        for x in right..w {
-            s[x] = p[w] - p[x.saturating_sub(r)];
-        }
+    for (x, s) in sums.iter_mut().enumerate().skip(right) {
+        *s = diff(&pre[w], &pre[x.saturating_sub(r)]);
     }
 }
 

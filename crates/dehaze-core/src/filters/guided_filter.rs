@@ -31,33 +31,36 @@ pub fn guided_filter(guide: &Plane, src: &Plane, radius: usize, eps: f32) -> Pla
         (w, h),
         "guided_filter: guide and source sizes differ"
     );
-    let mut out = vec![0.0f32; w * h];
-    guided_filter_into(guide.data(), src.data(), w, h, radius, eps, &mut out);
+    let n = w * h;
+    let (mut a, mut b, mut out) = (vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n]);
+    let (g, p) = (guide.data(), src.data());
+    guided_coefficients(g, p, w, h, radius, eps, &mut a, &mut b);
+    guided_output(g, &a, &b, w, h, radius, &mut out);
     Plane::from_vec(w, h, out)
 }
 
-/// [`guided_filter`] on raw row-major slices, writing `q` into `out` (all `w * h` long).
-pub(crate) fn guided_filter_into(
+/// Pass 1 of [`guided_filter`] on raw row-major slices (all `w * h` long): writes the
+/// coefficients `a` and `b`. Callers that own spare buffers (the dark channel prior reuses its
+/// output image) pass them here instead of allocating: fresh pages cost a page fault each.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn guided_coefficients(
     guide: &[f32],
     src: &[f32],
     w: usize,
     h: usize,
     radius: usize,
     eps: f32,
-    out: &mut [f32],
+    a: &mut [f32],
+    b: &mut [f32],
 ) {
     let n = w * h;
-    debug_assert!(guide.len() == n && src.len() == n && out.len() == n);
+    debug_assert!(guide.len() == n && src.len() == n && a.len() == n && b.len() == n);
     if n == 0 {
         return;
     }
     let inv_nx = inv_counts(w, radius);
     let band = band_height(h, radius);
     let eps = eps as f64;
-
-    // Pass 1: a, b from the four box means.
-    let mut a = vec![0.0f32; n];
-    let mut b = vec![0.0f32; n];
     a.par_chunks_mut(band * w)
         .zip(b.par_chunks_mut(band * w))
         .enumerate()
@@ -74,24 +77,42 @@ pub(crate) fn guided_filter_into(
                     let (g, p) = (g as f64, p as f64);
                     [g, p, g * p, g * g]
                 },
-                |y, inv_ny, [sg, sp, sgp, sgg]| {
+                |y, inv_ny, sums| {
                     let o = (y - y0) * w;
                     let (ra, rb) = (&mut ca[o..o + w], &mut cb[o..o + w]);
-                    for x in 0..w {
-                        let inv = inv_nx[x] * inv_ny;
-                        let (mg, mp) = (sg[x] * inv, sp[x] * inv);
-                        let cov = sgp[x] * inv - mg * mp;
-                        let var = sgg[x] * inv - mg * mg;
+                    for (((a, b), &[sg, sp, sgp, sgg]), &ix) in
+                        ra.iter_mut().zip(rb.iter_mut()).zip(sums).zip(&inv_nx)
+                    {
+                        let inv = ix * inv_ny;
+                        let (mg, mp) = (sg * inv, sp * inv);
+                        let cov = sgp * inv - mg * mp;
+                        let var = sgg * inv - mg * mg;
                         let ax = cov / (var + eps);
-                        ra[x] = ax as f32;
-                        rb[x] = (mp - ax * mg) as f32;
+                        *a = ax as f32;
+                        *b = (mp - ax * mg) as f32;
                     }
                 },
             );
         });
+}
 
-    // Pass 2: q = ⟨a⟩·g + ⟨b⟩.
-    let (a, b) = (&a[..], &b[..]);
+/// Pass 2 of [`guided_filter`]: `out = ⟨a⟩·g + ⟨b⟩` (all slices `w * h` long).
+pub(crate) fn guided_output(
+    guide: &[f32],
+    a: &[f32],
+    b: &[f32],
+    w: usize,
+    h: usize,
+    radius: usize,
+    out: &mut [f32],
+) {
+    let n = w * h;
+    debug_assert!(guide.len() == n && a.len() == n && b.len() == n && out.len() == n);
+    if n == 0 {
+        return;
+    }
+    let inv_nx = inv_counts(w, radius);
+    let band = band_height(h, radius);
     out.par_chunks_mut(band * w)
         .enumerate()
         .for_each(|(i, chunk)| {
@@ -104,13 +125,14 @@ pub(crate) fn guided_filter_into(
                 radius,
                 rows,
                 |[a, b]| [a as f64, b as f64],
-                |y, inv_ny, [sa, sb]| {
+                |y, inv_ny, sums| {
                     let o = (y - y0) * w;
                     let dst = &mut chunk[o..o + w];
                     let g = &guide[y * w..(y + 1) * w];
-                    for x in 0..w {
-                        let inv = inv_nx[x] * inv_ny;
-                        dst[x] = (sa[x] * inv * g[x] as f64 + sb[x] * inv) as f32;
+                    for (((d, &[sa, sb]), &g), &ix) in dst.iter_mut().zip(sums).zip(g).zip(&inv_nx)
+                    {
+                        let inv = ix * inv_ny;
+                        *d = ((sa * g as f64 + sb) * inv) as f32;
                     }
                 },
             );
