@@ -66,6 +66,15 @@ pub fn collect(operands: &[String], recursive: bool) -> Collected {
     out
 }
 
+/// [`collect`], then prints each problem on standard error as `dehaze: …`.
+pub fn collect_reported(operands: &[String], recursive: bool) -> Collected {
+    let collected = collect(operands, recursive);
+    for p in &collected.problems {
+        eprintln!("dehaze: {p}");
+    }
+    collected
+}
+
 fn file_name(path: &Path) -> PathBuf {
     path.file_name().map(PathBuf::from).unwrap_or_default()
 }

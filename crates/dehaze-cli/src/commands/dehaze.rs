@@ -74,10 +74,7 @@ pub struct DehazeArgs {
 }
 
 pub fn run(args: &DehazeArgs) -> anyhow::Result<ExitCode> {
-    let collected = inputs::collect(&args.inputs, args.recursive);
-    for p in &collected.problems {
-        eprintln!("dehaze: {p}");
-    }
+    let collected = inputs::collect_reported(&args.inputs, args.recursive);
     if collected.inputs.is_empty() {
         eprintln!("dehaze: nothing to do");
         return Ok(ExitCode::from(if collected.problems.is_empty() {

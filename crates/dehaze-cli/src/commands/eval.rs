@@ -165,16 +165,9 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
             methods.push(m);
         }
     }
-    let collected = inputs::collect(&args.hazy, args.recursive);
-    for p in &collected.problems {
-        eprintln!("dehaze: {p}");
-    }
-    let clear = match args.clear.as_deref().map(ClearIndex::new).transpose() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("dehaze: --clear {e}");
-            return Ok(ExitCode::from(2));
-        }
+    let collected = inputs::collect_reported(&args.hazy, args.recursive);
+    let Ok(clear) = ClearIndex::open_arg(args.clear.as_deref()) else {
+        return Ok(ExitCode::from(2));
     };
     let mut images = collected.inputs;
     if let Some(n) = args.limit {

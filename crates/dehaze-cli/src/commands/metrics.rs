@@ -157,6 +157,14 @@ pub struct ClearIndex {
 }
 
 impl ClearIndex {
+    /// The index of a `--clear DIR` argument, if given; a bad folder is reported on standard
+    /// error (`Err`: a usage error).
+    pub fn open_arg(dir: Option<&Path>) -> Result<Option<Self>, ()> {
+        dir.map(Self::new).transpose().map_err(|e| {
+            eprintln!("dehaze: --clear {e}");
+        })
+    }
+
     /// Lists `dir` and its subfolders once.
     pub fn new(dir: &Path) -> Result<Self, String> {
         if !dir.is_dir() {
@@ -238,16 +246,9 @@ struct Scored {
 }
 
 pub fn run(args: &MetricsArgs) -> anyhow::Result<ExitCode> {
-    let collected = inputs::collect(&args.inputs, args.recursive);
-    for p in &collected.problems {
-        eprintln!("dehaze: {p}");
-    }
-    let clear = match args.clear.as_deref().map(ClearIndex::new).transpose() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("dehaze: --clear {e}");
-            return Ok(ExitCode::from(2));
-        }
+    let collected = inputs::collect_reported(&args.inputs, args.recursive);
+    let Ok(clear) = ClearIndex::open_arg(args.clear.as_deref()) else {
+        return Ok(ExitCode::from(2));
     };
     if collected.inputs.is_empty() {
         eprintln!("dehaze: nothing to do");
