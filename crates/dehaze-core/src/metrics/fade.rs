@@ -29,6 +29,7 @@
 //! Everything is float64, as in pyfade.
 
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 use std::sync::OnceLock;
 
 use super::{linalg, luma, models, MetricError, Rgb8};
@@ -40,7 +41,8 @@ const NF: usize = 12;
 /// `1ᵀA⁻¹1`.
 struct Model {
     mu: [f64; NF],
-    a_inv: Vec<f64>,
+    /// `A⁻¹` transposed: `a_inv_t[j][i] = A⁻¹[i][j]`.
+    a_inv_t: [[f64; NF]; NF],
     a_inv_ones: [f64; NF],
     ones_quad: f64,
 }
@@ -56,19 +58,28 @@ impl Model {
         Self {
             mu: mu.try_into().expect("12 means"),
             ones_quad: a_inv_ones.iter().sum(),
-            a_inv,
+            a_inv_t: std::array::from_fn(|j| std::array::from_fn(|i| a_inv[i * NF + j])),
             a_inv_ones,
         }
     }
 
     /// Distance of a patch's feature vector `f` (with the sample variance `var` of its
     /// entries); NaN where pyfade's is NaN.
+    #[inline(always)]
     fn distance(&self, f: &[f64; NF], var: f64) -> f64 {
         let mut u = [0.0; NF];
         for k in 0..NF {
             u[k] = self.mu[k] - f[k];
         }
-        let base = linalg::quad(&u, &self.a_inv, &u);
+        // uᵀA⁻¹u summed as `linalg::quad` does (row i: Σ_j in order from −0.0, then Σ_i),
+        // the 12 row sums side by side.
+        let mut t = [-0.0f64; NF];
+        for (col, &uj) in self.a_inv_t.iter().zip(&u) {
+            for (ti, &m) in t.iter_mut().zip(col) {
+                *ti += m * uj;
+            }
+        }
+        let base = u.iter().zip(&t).map(|(a, b)| a * b).sum::<f64>();
         let alpha = var / 2.0;
         let mu_ones: f64 = u.iter().zip(&self.a_inv_ones).map(|(a, b)| a * b).sum();
         let mut d2 = base - alpha * mu_ones * mu_ones / (1.0 + alpha * self.ones_quad);
@@ -91,8 +102,8 @@ fn models_pair() -> &'static (Model, Model) {
 
 /// Taps of the contrast-energy derivative kernel.
 const NK: usize = 20;
-/// Channel rows a band of `PS` contrast-energy rows reads: `t = y0 − 9 ..= y0 + PS + 9`.
-const CE_ROWS: usize = PS + NK - 1;
+/// Patch rows per parallel band.
+const BAND_PR: usize = 4;
 /// Contrast-energy noise thresholds `τ` of the grey, yellow–blue and red–green channels.
 const CE_TAU: [f64; 3] = [
     9.225496406318721e-004 * 255.0,
@@ -100,7 +111,7 @@ const CE_TAU: [f64; 3] = [
     2.069284034165411e-004 * 255.0,
 ];
 /// Output samples computed together by [`fir`] (a few vector registers of accumulators).
-const BLOCK: usize = 16;
+const BLOCK: usize = 32;
 
 /// Source index for pyfade's `border_in` padding (first/last 10 samples copied, not mirrored)
 /// seen from image coordinates: `t < 0 → t + 10`, `t ≥ n → t − 10`.
@@ -192,7 +203,7 @@ struct Input<'a> {
 
 /// Per-thread work rows.
 struct Scratch {
-    /// One channel's `CE_ROWS` rows, each extended by pyfade's padding to `w + NK − 1`.
+    /// One channel's rows `y0 − 9 ..= y0 + rows + 9`, each extended by pyfade's padding to `w + NK − 1`.
     chan: Vec<f64>,
     cx: Vec<f64>,
     cy: Vec<f64>,
@@ -208,12 +219,14 @@ struct Scratch {
     mscn: Vec<f64>,
     sigma: Vec<f64>,
     cv: Vec<f64>,
+    /// One patch's MSCN values, vertical products, `R − G` and yellow–blue values.
+    patch: [[f64; PS * PS]; 4],
 }
 
 impl Scratch {
     fn new(w: usize) -> Self {
         Self {
-            chan: vec![0.0; CE_ROWS * (w + NK - 1)],
+            chan: vec![0.0; (BAND_PR * PS + NK - 1) * (w + NK - 1)],
             cx: vec![0.0; w],
             cy: vec![0.0; w],
             vmu: vec![0.0; w + 6],
@@ -222,53 +235,57 @@ impl Scratch {
             m2: vec![0.0; w],
             vlo: vec![0; w + 6],
             vhi: vec![0; w + 6],
-            mscn: vec![0.0; (PS + 1) * w],
-            sigma: vec![0.0; PS * w],
-            cv: vec![0.0; PS * w],
+            mscn: vec![0.0; (BAND_PR * PS + 1) * w],
+            sigma: vec![0.0; BAND_PR * PS * w],
+            cv: vec![0.0; BAND_PR * PS * w],
+            patch: [[0.0; PS * PS]; 4],
         }
     }
 }
 
-/// Band `py` (image rows `8·py .. 8·py + 8`): writes the contrast magnitudes `C` of the three
-/// channels to `cmag` (`[channel][row][x]`) and the patch features other than the contrast
-/// energies to `feats`; returns the band's maximum `C` per channel.
+/// Band `bi` (patch rows `BAND_PR·bi ..`, as many as `feats` holds): writes the contrast
+/// magnitudes `C` of the three channels to `cmag` (`[channel][row][x]`, every element) and the
+/// patch features other than the contrast energies to `feats`; returns the band's maximum `C`
+/// per channel.
 fn band(
     inp: &Input,
-    py: usize,
+    bi: usize,
     s: &mut Scratch,
-    cmag: &mut [f64],
+    cmag: &mut [MaybeUninit<f64>],
     feats: &mut [[f64; NF]],
 ) -> [f64; 3] {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2. (No FMA is enabled: results are bit-identical.)
-        return unsafe { band_avx2(inp, py, s, cmag, feats) };
+        return unsafe { band_avx2(inp, bi, s, cmag, feats) };
     }
-    band_body(inp, py, s, cmag, feats)
+    band_body(inp, bi, s, cmag, feats)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn band_avx2(
     inp: &Input,
-    py: usize,
+    bi: usize,
     s: &mut Scratch,
-    cmag: &mut [f64],
+    cmag: &mut [MaybeUninit<f64>],
     feats: &mut [[f64; NF]],
 ) -> [f64; 3] {
-    band_body(inp, py, s, cmag, feats)
+    band_body(inp, bi, s, cmag, feats)
 }
 
 #[inline(always)]
 fn band_body(
     inp: &Input,
-    py: usize,
+    bi: usize,
     s: &mut Scratch,
-    cmag: &mut [f64],
+    cmag: &mut [MaybeUninit<f64>],
     feats: &mut [[f64; NF]],
 ) -> [f64; 3] {
     let (w, h) = (inp.w, inp.h);
-    let y0 = py * PS;
+    let pc = w / PS;
+    let rows = cmag.len() / (3 * w);
+    let y0 = bi * BAND_PR * PS;
     let we = w + NK - 1;
 
     // Contrast magnitude C = sqrt((c∗gₓ)² + (c∗g_y)²), one channel at a time. MATLAB conv2
@@ -276,7 +293,10 @@ fn band_body(
     let mut cmax = [f64::NEG_INFINITY; 3];
     for (c, cm) in cmax.iter_mut().enumerate() {
         // chan row j holds image row ce_src(y0 − 9 + j), extended: index e ↔ column e − 9.
-        for (j, ext) in s.chan.chunks_exact_mut(we).enumerate() {
+        for (j, ext) in s.chan[..(rows + NK - 1) * we]
+            .chunks_exact_mut(we)
+            .enumerate()
+        {
             let sy = ce_src(y0 as isize - 9 + j as isize, h);
             let src = &inp.rgb[sy * inp.stride..sy * inp.stride + 3 * w];
             let body = &mut ext[9..9 + w];
@@ -303,7 +323,7 @@ fn band_body(
                 ext[e] = ext[9 + ce_src(e as isize - 9, w)];
             }
         }
-        for yy in 0..PS {
+        for yy in 0..rows {
             // Horizontal: row yy of the band is chan row yy + 9; out[x] = Σ_m k[m]·ext[x + 19 − m].
             let ext = &s.chan[(yy + 9) * we..(yy + 10) * we];
             let hs: [&[f64]; NK] = std::array::from_fn(|m| &ext[NK - 1 - m..NK - 1 - m + w]);
@@ -315,11 +335,11 @@ fn band_body(
                 &chan[j * we + 9..j * we + 9 + w]
             });
             fir(&mut s.cy, &vs, inp.kce);
-            let out = &mut cmag[(c * PS + yy) * w..(c * PS + yy + 1) * w];
+            let out = &mut cmag[(c * rows + yy) * w..(c * rows + yy + 1) * w];
             let mut mx = *cm;
             for ((o, &a), &b) in out.iter_mut().zip(&s.cx).zip(&s.cy) {
                 let v = (a * a + b * b).sqrt();
-                *o = v;
+                o.write(v);
                 mx = if v > mx { v } else { mx };
             }
             *cm = mx;
@@ -329,7 +349,7 @@ fn band_body(
     // MSCN of the row above the band (circularly) and of the band's rows.
     let ya = (y0 + h - 1) % h;
     let (mu_off, m2_off) = (inp.mu_off, inp.m2_off);
-    for (k, y) in std::iter::once(ya).chain(y0..y0 + PS).enumerate() {
+    for (k, y) in std::iter::once(ya).chain(y0..y0 + rows).enumerate() {
         let rows: [&[u8]; 7] = std::array::from_fn(|i| {
             let sy = (y + i).saturating_sub(3).min(h - 1);
             &inp.gray[sy * w..(sy + 1) * w]
@@ -339,11 +359,16 @@ fn band_body(
         {
             let (vmu, vm2) = (&mut s.vmu[3..3 + w], &mut s.vm2[3..3 + w]);
             let (vlo, vhi) = (&mut s.vlo[3..3 + w], &mut s.vhi[3..3 + w]);
-            vmu.fill(0.0);
-            vm2.fill(0.0);
             vlo.copy_from_slice(rows[0]);
             vhi.copy_from_slice(rows[0]);
-            for (row, &kv) in rows.iter().zip(&inp.g1) {
+            // First tap: `0.0 + k·v` is `k·v` exactly (k > 0, v ≥ 0, so never −0.0).
+            let k0 = inp.g1[0];
+            for ((a, b), &v) in vmu.iter_mut().zip(vm2.iter_mut()).zip(rows[0]) {
+                let v = v as f64;
+                *a = k0 * v;
+                *b = k0 * (v * v);
+            }
+            for (row, &kv) in rows.iter().zip(&inp.g1).skip(1) {
                 for ((a, b), &v) in vmu.iter_mut().zip(vm2.iter_mut()).zip(*row) {
                     let v = v as f64;
                     *a += kv * v;
@@ -409,16 +434,13 @@ fn band_body(
     }
 
     // Patch features (all but the contrast energies), pixels of a patch in row-major order.
-    for (px, f) in feats.iter_mut().enumerate() {
-        let x0 = px * PS;
-        let mut v = [0.0f64; PS * PS];
-        let mut pair = [0.0f64; PS * PS];
+    for (pi, f) in feats.iter_mut().enumerate() {
+        let (r0, x0) = (pi / pc * PS, pi % pc * PS);
+        let [v, pair, rg, by] = &mut s.patch;
         let (mut sum_sigma, mut sum_cv) = (-0.0f64, -0.0f64);
         let mut hist = [0u8; 256];
         let (mut dark, mut sat) = (0.0, 0.0);
-        let mut rg = [0.0f64; PS * PS];
-        let mut by = [0.0f64; PS * PS];
-        for yy in 0..PS {
+        for yy in r0..r0 + PS {
             let cur = &s.mscn[(yy + 1) * w + x0..(yy + 1) * w + x0 + PS];
             let up = &s.mscn[yy * w + x0..yy * w + x0 + PS];
             let sg = &s.sigma[yy * w + x0..yy * w + x0 + PS];
@@ -427,7 +449,7 @@ fn band_body(
             let grow = &inp.gray[y * w + x0..y * w + x0 + PS];
             let px_rgb = &inp.rgb[y * inp.stride + 3 * x0..y * inp.stride + 3 * (x0 + PS)];
             for xx in 0..PS {
-                let i = yy * PS + xx;
+                let i = (yy - r0) * PS + xx;
                 v[i] = cur[xx];
                 pair[i] = cur[xx] * up[xx];
                 sum_sigma += sg[xx];
@@ -482,27 +504,64 @@ fn band_body(
     cmax
 }
 
-/// Band `py`, second pass: adds the mean contrast energies (which need the image-wide maxima
-/// `cmax`) to the patch features and returns each patch's distances to the two models.
+/// Band second pass: turns the band's contrast magnitudes into contrast energies (which need
+/// the image-wide maxima `cmax`), adds their patch means to the features and returns each
+/// patch's distances to the two models.
 fn band_distances(
-    cmag: &[f64],
+    cmag: &mut [f64],
+    cmax: [f64; 3],
+    feats: &[[f64; NF]],
+    w: usize,
+    out: &mut [(f64, f64)],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2.
+        return unsafe { band_distances_avx2(cmag, cmax, feats, w, out) };
+    }
+    band_distances_body(cmag, cmax, feats, w, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn band_distances_avx2(
+    cmag: &mut [f64],
+    cmax: [f64; 3],
+    feats: &[[f64; NF]],
+    w: usize,
+    out: &mut [(f64, f64)],
+) {
+    band_distances_body(cmag, cmax, feats, w, out)
+}
+
+#[inline(always)]
+fn band_distances_body(
+    cmag: &mut [f64],
     cmax: [f64; 3],
     feats: &[[f64; NF]],
     w: usize,
     out: &mut [(f64, f64)],
 ) {
     let (fogfree, foggy) = models_pair();
-    for (px, (raw, d)) in feats.iter().zip(out.iter_mut()).enumerate() {
+    let rows = cmag.len() / (3 * w);
+    let pc = w / PS;
+    for (c, plane) in cmag.chunks_exact_mut(rows * w).enumerate() {
+        let (m, tau) = (cmax[c], CE_TAU[c]);
+        for v in plane.iter_mut() {
+            let r = (*v * m) / (*v + m * 0.1) - tau;
+            // NaN (flat channel, 0/0) and small responses are 0, as in pyfade.
+            *v = if r > 1e-7 { r } else { 0.0 };
+        }
+    }
+    for (pi, (raw, d)) in feats.iter().zip(out.iter_mut()).enumerate() {
+        let (r0, x0) = (pi / pc * PS, pi % pc * PS);
         let mut raw = *raw;
         for c in 0..3 {
-            let (m, tau) = (cmax[c], CE_TAU[c]);
             let mut sum = -0.0f64;
-            for yy in 0..PS {
-                let row = &cmag[(c * PS + yy) * w + px * PS..(c * PS + yy) * w + px * PS + PS];
-                for &v in row {
-                    let r = (v * m) / (v + m * 0.1) - tau;
-                    // NaN (flat channel, 0/0) and small responses are 0, as in pyfade.
-                    sum += if r > 1e-7 { r } else { 0.0 };
+            for yy in r0..r0 + PS {
+                let o = (c * rows + yy) * w + x0;
+                for &v in &cmag[o..o + PS] {
+                    sum += v;
                 }
             }
             raw[5 + c] = sum / 64.0;
@@ -510,6 +569,30 @@ fn band_distances(
         let f = raw.map(f64::ln_1p);
         let var = sample_var(f.iter().copied().filter(|v| !v.is_nan()));
         *d = (fogfree.distance(&f, var), foggy.distance(&f, var));
+    }
+}
+
+/// MATLAB grey of the rows `out` holds (`w` wide) of the interleaved image `rgb` (row stride
+/// `stride` bytes).
+fn gray_rows(rgb: &[u8], stride: usize, w: usize, out: &mut [u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2.
+        return unsafe { gray_rows_avx2(rgb, stride, w, out) };
+    }
+    gray_rows_body(rgb, stride, w, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn gray_rows_avx2(rgb: &[u8], stride: usize, w: usize, out: &mut [u8]) {
+    gray_rows_body(rgb, stride, w, out)
+}
+
+#[inline(always)]
+fn gray_rows_body(rgb: &[u8], stride: usize, w: usize, out: &mut [u8]) {
+    for (y, row) in out.chunks_exact_mut(w).enumerate() {
+        luma::gray_matlab_row(&rgb[y * stride..y * stride + 3 * w], row);
     }
 }
 
@@ -530,9 +613,9 @@ pub fn fade(img: &Rgb8) -> Result<f64, MetricError> {
     let data = img.data();
     // MATLAB grey of the crop (top-left kept).
     let mut gray = vec![0u8; w * h];
-    gray.par_chunks_mut(w)
+    gray.par_chunks_mut(w * 64)
         .enumerate()
-        .for_each(|(y, row)| luma::gray_matlab_row(&data[y * stride..y * stride + 3 * w], row));
+        .for_each(|(i, rows)| gray_rows(&data[i * 64 * stride..], stride, w, rows));
     let win = models::fade_mscn_window();
     // The window is an outer product; its marginal is the 1-D Gaussian.
     let g1: [f64; 7] = std::array::from_fn(|j| (0..7).map(|i| win[i * 7 + j]).sum());
@@ -553,26 +636,29 @@ pub fn fade(img: &Rgb8) -> Result<f64, MetricError> {
     };
     debug_assert_eq!(inp.kce.len(), NK);
 
-    let band_c = 3 * PS * w;
-    let mut cmag = vec![0.0f64; 3 * w * h];
+    let band_c = 3 * BAND_PR * PS * w;
+    let band_f = BAND_PR * pc;
+    let mut cmag: Vec<f64> = Vec::with_capacity(3 * w * h);
     let mut feats = vec![[0.0f64; NF]; pr * pc];
-    let cmax = cmag
+    let cmax = cmag.spare_capacity_mut()[..3 * w * h]
         .par_chunks_mut(band_c)
-        .zip(feats.par_chunks_mut(pc))
+        .zip(feats.par_chunks_mut(band_f))
         .enumerate()
         .map_init(
             || Scratch::new(w),
-            |s, (py, (cm, f))| band(&inp, py, s, cm, f),
+            |s, (bi, (cm, f))| band(&inp, bi, s, cm, f),
         )
         .reduce(
             || [f64::NEG_INFINITY; 3],
             |a, b| std::array::from_fn(|c| if b[c] > a[c] { b[c] } else { a[c] }),
         );
+    // SAFETY: every band wrote every element of its chunk of the spare capacity.
+    unsafe { cmag.set_len(3 * w * h) };
     let mut dists = vec![(0.0, 0.0); pr * pc];
     dists
-        .par_chunks_mut(pc)
-        .zip(cmag.par_chunks(band_c))
-        .zip(feats.par_chunks(pc))
+        .par_chunks_mut(band_f)
+        .zip(cmag.par_chunks_mut(band_c))
+        .zip(feats.par_chunks(band_f))
         .for_each(|((d, cm), f)| band_distances(cm, cmax, f, w, d));
 
     let nanmean = |sel: fn(&(f64, f64)) -> f64| {

@@ -16,6 +16,7 @@ pub(crate) fn gray_matlab_px([r, g, b]: [u8; 3]) -> u8 {
 }
 
 /// [`gray_matlab_px`] of one interleaved RGB row into `out`.
+#[inline(always)]
 pub(crate) fn gray_matlab_row(rgb: &[u8], out: &mut [u8]) {
     for (o, p) in out.iter_mut().zip(rgb.chunks_exact(3)) {
         *o = gray_matlab_px([p[0], p[1], p[2]]);
