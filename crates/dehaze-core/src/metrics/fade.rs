@@ -32,6 +32,7 @@ use rayon::prelude::*;
 use std::mem::MaybeUninit;
 use std::sync::OnceLock;
 
+use super::filter::fir;
 use super::{linalg, luma, models, MetricError, Rgb8};
 
 const PS: usize = 8;
@@ -110,9 +111,6 @@ const CE_TAU: [f64; 3] = [
     8.969246659629488e-004 * 255.0,
     2.069284034165411e-004 * 255.0,
 ];
-/// Output samples computed together by [`fir`] (a few vector registers of accumulators).
-const BLOCK: usize = 32;
-
 /// Source index for pyfade's `border_in` padding (first/last 10 samples copied, not mirrored)
 /// seen from image coordinates: `t < 0 → t + 10`, `t ≥ n → t − 10`.
 #[inline]
@@ -125,32 +123,6 @@ fn ce_src(t: isize, n: usize) -> usize {
     } else {
         t
     }) as usize
-}
-
-/// `out[x] = Σ_m k[m]·srcs[m][x]`, accumulated from `0.0` in tap order (so every output is
-/// bit-identical to a tap-by-tap pass over whole rows), `BLOCK` outputs at a time so the
-/// accumulators stay in registers.
-#[inline(always)]
-fn fir(out: &mut [f64], srcs: &[&[f64]], k: &[f64]) {
-    let w = out.len();
-    let full = w - w % BLOCK;
-    for (x, o) in (0..full).step_by(BLOCK).zip(out.chunks_exact_mut(BLOCK)) {
-        let mut acc = [0.0f64; BLOCK];
-        for (s, &kv) in srcs.iter().zip(k) {
-            let s: &[f64; BLOCK] = s[x..x + BLOCK].try_into().expect("block");
-            for (a, &v) in acc.iter_mut().zip(s) {
-                *a += kv * v;
-            }
-        }
-        o.copy_from_slice(&acc);
-    }
-    for x in full..w {
-        let mut a = 0.0;
-        for (s, &kv) in srcs.iter().zip(k) {
-            a += kv * s[x];
-        }
-        out[x] = a;
-    }
 }
 
 /// Fills `row[..r]` and `row[r + n..]` of a row whose samples are `row[r..r + n]` with the
