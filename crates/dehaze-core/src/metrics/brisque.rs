@@ -128,15 +128,17 @@ pub fn brisque(img: &Rgb8) -> Result<f64, MetricError> {
         })
         .collect();
     let gamma_rbf = models::brisque_gamma()[0];
-    let score: f64 = models::brisque_sv()
+    // Kernel terms in parallel, summed in support-vector order (a parallel `sum` would make
+    // the last bits depend on the scheduling).
+    let terms: Vec<f64> = models::brisque_sv()
         .par_chunks(36)
         .zip(models::brisque_sv_coef().par_iter())
         .map(|(sv, &c)| {
             let d2: f64 = sv.iter().zip(&s).map(|(a, b)| (a - b) * (a - b)).sum();
             c * (-gamma_rbf * d2).exp()
         })
-        .sum::<f64>()
-        - models::brisque_rho()[0];
+        .collect();
+    let score = terms.iter().sum::<f64>() - models::brisque_rho()[0];
     if score.is_finite() {
         Ok(score)
     } else {

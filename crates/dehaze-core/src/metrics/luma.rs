@@ -8,16 +8,19 @@ use super::Rgb8;
 
 /// MATLAB `rgb2gray` on `uint8` (pyfade's `rgb2gray_matlab`):
 /// `round_half_up(0.298936021293775·R + 0.587043074451121·G + 0.114020904255103·B)`, float64.
-pub(crate) fn gray_matlab(img: &Rgb8) -> Vec<u8> {
-    (0..img.width() * img.height())
-        .map(|i| {
-            let [r, g, b] = img.px(i);
-            let v = r as f64 * 0.298936021293775
-                + g as f64 * 0.587043074451121
-                + b as f64 * 0.114020904255103;
-            (v + 0.5).floor().clamp(0.0, 255.0) as u8
-        })
-        .collect()
+#[inline(always)]
+pub(crate) fn gray_matlab_px([r, g, b]: [u8; 3]) -> u8 {
+    let v =
+        r as f64 * 0.298936021293775 + g as f64 * 0.587043074451121 + b as f64 * 0.114020904255103;
+    (v + 0.5).floor().clamp(0.0, 255.0) as u8
+}
+
+/// [`gray_matlab_px`] of one interleaved RGB row into `out`.
+#[inline(always)]
+pub(crate) fn gray_matlab_row(rgb: &[u8], out: &mut [u8]) {
+    for (o, p) in out.iter_mut().zip(rgb.chunks_exact(3)) {
+        *o = gray_matlab_px([p[0], p[1], p[2]]);
+    }
 }
 
 /// BasicSR's MATLAB-`rgb2ycbcr` luma on 0..255, unrounded, reproducing its float32 recipe:
@@ -90,7 +93,7 @@ mod tests {
         assert_eq!(y_pyiqa([255, 255, 255]), 255);
         assert_eq!(y_pyiqa([0, 0, 0]), 0);
         let img = Rgb8::new(1, 1, vec![255, 255, 255]).unwrap();
-        assert_eq!(gray_matlab(&img), vec![255]);
+        assert_eq!(gray_matlab_px(img.px(0)), 255);
         assert_eq!(gray_opencv_rounded(&img), vec![255.0]);
     }
 }

@@ -58,9 +58,13 @@ fn mscn_f32(img: &[f32], w: usize, h: usize) -> Vec<f32> {
 
 /// The 18 features of one `bs×bs` block of the MSCN map starting at `(x0, y0)`.
 fn block_features(n: &[f32], w: usize, x0: usize, y0: usize, bs: usize, out: &mut [f64]) {
-    let at = |r: usize, c: usize| n[(y0 + r) * w + x0 + c];
-    let all = (0..bs * bs).map(|k| at(k / bs, k % bs) as f64);
-    let a = fit_aggd(all);
+    let row = |r: usize| &n[(y0 + r) * w + x0..(y0 + r) * w + x0 + bs];
+    // The values of each fit, in row-major order, gathered without per-sample index arithmetic.
+    let mut vals: Vec<f64> = Vec::with_capacity(bs * bs);
+    for r in 0..bs {
+        vals.extend(row(r).iter().map(|&v| v as f64));
+    }
+    let a = fit_aggd(vals.iter().copied());
     let scale = |alpha: f64| (gamma(1.0 / alpha) / gamma(3.0 / alpha)).sqrt();
     let s = scale(a.alpha);
     out[0] = a.alpha;
@@ -70,13 +74,24 @@ fn block_features(n: &[f32], w: usize, x0: usize, y0: usize, bs: usize, out: &mu
         .enumerate()
     {
         // np.roll: shifted[r][c] = block[(r − dr) mod bs][(c − dc) mod bs]; product in float32.
-        let prod = (0..bs * bs).map(|q| {
-            let (r, c) = (q / bs, q % bs);
-            let rs = (r as isize - dr).rem_euclid(bs as isize) as usize;
-            let cs = (c as isize - dc).rem_euclid(bs as isize) as usize;
-            (at(r, c) * at(rs, cs)) as f64
-        });
-        let a = fit_aggd(prod);
+        vals.clear();
+        for r in 0..bs {
+            let (cur, sh) = (
+                row(r),
+                row((r as isize - dr).rem_euclid(bs as isize) as usize),
+            );
+            for (c, &v) in cur.iter().enumerate() {
+                let cs = match dc {
+                    1 if c == 0 => bs - 1,
+                    1 => c - 1,
+                    -1 if c + 1 == bs => 0,
+                    -1 => c + 1,
+                    _ => c,
+                };
+                vals.push((v * sh[cs]) as f64);
+            }
+        }
+        let a = fit_aggd(vals.iter().copied());
         let s = scale(a.alpha);
         let (bl, br) = (a.sigma_l * s, a.sigma_r * s);
         let o = &mut out[2 + 4 * k..6 + 4 * k];

@@ -87,13 +87,12 @@ pub(crate) fn fit_aggd(values: impl Iterator<Item = f64>) -> Aggd {
         (0.0, 0usize, 0.0, 0usize, 0.0, 0.0, 0usize);
     for v in values {
         let q = v * v;
-        if v < 0.0 {
-            sl += q;
-            nl += 1;
-        } else if v > 0.0 {
-            sr += q;
-            nr += 1;
-        }
+        // Branch-free; adding +0.0 to these non-negative sums changes nothing.
+        let (neg, pos) = (v < 0.0, v > 0.0);
+        sl += if neg { q } else { 0.0 };
+        nl += neg as usize;
+        sr += if pos { q } else { 0.0 };
+        nr += pos as usize;
         sabs += v.abs();
         ssq += q;
         n += 1;
