@@ -77,8 +77,8 @@ impl Dehazer for DarkChannelPrior {
         // planes of the returned image `ob` double as scratch. Every page of a fresh buffer
         // costs a page fault on first touch (≈ 40 ms per 72 MB on the benchmark machine), so
         // not allocating four more planes saves more time than most of the arithmetic costs.
-        let mut tb = vec![0.0f32; n];
-        let mut ob = vec![0.0f32; 3 * n];
+        let mut tb = zeroed_buffer(n);
+        let mut ob = zeroed_buffer(3 * n);
         let (o_r, o_gb) = ob.split_at_mut(n);
         let (o_g, o_b) = o_gb.split_at_mut(n);
         let (r, eps) = (self.guided_radius, self.guided_eps);
@@ -100,6 +100,56 @@ impl Dehazer for DarkChannelPrior {
         }
     }
 }
+
+/// A zeroed buffer of `len` samples whose pages are not touched yet, advised (on Linux x86-64)
+/// to be backed by transparent huge pages.
+///
+/// The first write to each page of a fresh allocation costs a page fault; on the benchmark VM
+/// that is ≈ 0.55 ms per MB with 4 KiB pages and ≈ 0.1 ms per MB with 2 MiB pages (measured
+/// with `calloc` + `memset`, 96 MB). The kernel only uses huge pages for anonymous memory that
+/// asked for them when `/sys/kernel/mm/transparent_hugepage/enabled` is `madvise` (the common
+/// default), so the advice is given before anything is written. Where it is not supported the
+/// call fails harmlessly and the buffer is an ordinary one.
+fn zeroed_buffer(len: usize) -> Vec<f32> {
+    // `vec![0.0; n]` allocates with `alloc_zeroed` (calloc), which for large sizes maps fresh
+    // zero pages without writing them.
+    let mut v = vec![0.0f32; len];
+    advise_huge_pages(&mut v);
+    v
+}
+
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn advise_huge_pages(buf: &mut [f32]) {
+    const SYS_MADVISE: usize = 28;
+    const MADV_HUGEPAGE: usize = 14;
+    const HUGE: usize = 2 << 20;
+    let start = buf.as_mut_ptr() as usize;
+    let end = start + std::mem::size_of_val(buf);
+    // Only whole 2 MiB pages inside the buffer can be huge; the range stays inside `buf`.
+    let (a, b) = (start.next_multiple_of(HUGE), end & !(HUGE - 1));
+    if b <= a {
+        return;
+    }
+    // SAFETY: madvise(MADV_HUGEPAGE) on a page-aligned range inside memory we own only sets a
+    // flag on the mapping; it changes no contents and cannot invalidate the buffer. The
+    // `syscall` instruction clobbers rcx and r11 and returns in rax (ignored: the advice is
+    // optional).
+    unsafe {
+        std::arch::asm!(
+            "syscall",
+            inlateout("rax") SYS_MADVISE => _,
+            in("rdi") a,
+            in("rsi") b - a,
+            in("rdx") MADV_HUGEPAGE,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+fn advise_huge_pages(_buf: &mut [f32]) {}
 
 /// [`crate::filters::guided_filter::guided_filter`], re-exported here for the stage list above.
 pub use crate::filters::guided_filter::guided_filter;
@@ -419,6 +469,20 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn zeroed_buffer_is_zero_and_writable() {
+        // Below, at and above one 2 MiB page, and misaligned lengths.
+        for len in [0, 1, 1000, 1 << 19, (1 << 20) + 3, 3 << 20] {
+            let mut v = zeroed_buffer(len);
+            assert_eq!(v.len(), len);
+            assert!(v.iter().all(|&x| x == 0.0));
+            for (i, x) in v.iter_mut().enumerate() {
+                *x = i as f32;
+            }
+            assert!(v.iter().enumerate().all(|(i, &x)| x == i as f32));
         }
     }
 
