@@ -92,8 +92,12 @@ pub(crate) fn band_height(h: usize, radius: usize) -> usize {
 /// `emit(y, 1 / n_y(y), sums)` receives the window sums `sums[x][q]` (window clipped to the
 /// image, not yet divided by the count).
 ///
+/// Always inlined, so a caller compiled with wider vector instructions (the guided filter's
+/// AVX2 path) gets the whole loop nest in them.
+///
 /// The `N` sums of a column are stored together (`[f64; N]` per column), so each update is a
 /// short vector operation and the `N` horizontal prefix chains run side by side.
+#[inline(always)]
 pub(crate) fn box_sums_band<const M: usize, const N: usize, Q, E>(
     srcs: [&[f32]; M],
     w: usize,
@@ -145,6 +149,7 @@ fn gather<const M: usize>(rows: &[&[f32]; M], x: usize) -> [f32; M] {
 }
 
 /// `col[x] += quant(add[x]) − quant(sub[x])` (without the subtraction when `sub` is `None`).
+#[inline(always)]
 fn update_columns<const M: usize, const N: usize>(
     col: &mut [[f64; N]],
     add: [&[f32]; M],
@@ -176,6 +181,7 @@ fn update_columns<const M: usize, const N: usize>(
 }
 
 /// `col[x] −= quant(sub[x])`.
+#[inline(always)]
 fn update_columns_sub<const M: usize, const N: usize>(
     col: &mut [[f64; N]],
     sub: [&[f32]; M],
@@ -192,6 +198,7 @@ fn update_columns_sub<const M: usize, const N: usize>(
 }
 
 /// `sums[x] = Σ col[max(x − r, 0) ..= min(x + r, w − 1)]` via a prefix over the row.
+#[inline(always)]
 fn horizontal_sums<const N: usize>(
     col: &[[f64; N]],
     r: usize,
