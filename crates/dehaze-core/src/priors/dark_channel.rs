@@ -273,8 +273,10 @@ fn order_key(v: f32) -> u32 {
 /// Exactly the selection of a stable ascending sort of the row-major `dark` whose last `n`
 /// entries are taken (equal dark values: the later pixels win), and on equal sums the first
 /// pixel in that sorted order — but in O(H·W): a 65 536-bin histogram of the top 16 bits of
-/// the order key finds the bin holding the `n`-th largest value, only the pixels from that bin
-/// up are collected, and a partial selection on (value, index) picks the `n` of them.
+/// the order key of every 16th pixel gives a bin that (with a 2× margin) lies below the `n`-th
+/// largest value, only the pixels from that bin up are collected (if they are fewer than `n`,
+/// the bin is recomputed from the full histogram), and a partial selection on (value, index)
+/// picks the `n` of them.
 ///
 /// Returns `[0, 0, 0]` for an empty image.
 ///
@@ -297,48 +299,73 @@ fn airlight_from(img: &RgbImage, d: &[f32], top_fraction: f64) -> [f32; 3] {
     let n = ((top_fraction * len as f64).floor() as usize).clamp(1, len);
 
     const CHUNK: usize = 1 << 16;
-    let hist = d
-        .par_chunks(CHUNK)
-        .fold(
-            || vec![0u32; 1 << 16],
-            |mut h, c| {
-                for &v in c {
-                    h[(order_key(v) >> 16) as usize] += 1;
-                }
-                h
-            },
-        )
-        .reduce(
-            || vec![0u32; 1 << 16],
-            |mut a, b| {
-                for (x, y) in a.iter_mut().zip(&b) {
-                    *x += y;
-                }
-                a
-            },
-        );
-    // The bin holding the n-th largest value.
-    let mut above = 0usize;
-    let mut bin = 0u32;
-    for (i, &c) in hist.iter().enumerate().rev() {
-        above += c as usize;
-        if above >= n {
-            bin = i as u32;
-            break;
+    // Histogram of the top 16 key bits of every `step`-th sample.
+    let histogram = |step: usize| -> Vec<u32> {
+        d.par_chunks(CHUNK)
+            .fold(
+                || vec![0u32; 1 << 16],
+                |mut h, c| {
+                    for &v in c.iter().step_by(step) {
+                        h[(order_key(v) >> 16) as usize] += 1;
+                    }
+                    h
+                },
+            )
+            .reduce(
+                || vec![0u32; 1 << 16],
+                |mut a, b| {
+                    for (x, y) in a.iter_mut().zip(&b) {
+                        *x += y;
+                    }
+                    a
+                },
+            )
+    };
+    // The highest bin with at least `need` counts from it up (0 if there are fewer).
+    let bin_for = |hist: &[u32], need: usize| -> u32 {
+        let mut above = 0usize;
+        for (i, &c) in hist.iter().enumerate().rev() {
+            above += c as usize;
+            if above >= need {
+                return i as u32;
+            }
         }
-    }
-    // Candidates: every pixel from that bin up, as (key, index); index order is kept, but
-    // the selection below does not rely on it.
-    let mut cand: Vec<(u32, u32)> = d
-        .par_chunks(CHUNK)
-        .enumerate()
-        .flat_map_iter(|(ci, c)| {
-            c.iter().enumerate().filter_map(move |(i, &v)| {
-                let k = order_key(v);
-                (k >> 16 >= bin).then_some((k, (ci * CHUNK + i) as u32))
+        0
+    };
+    // Candidates: every pixel from bin `bin` up, as (key, index). If at least `n` pixels are
+    // there, the n-th largest value is among them with all its ties, so the selection below
+    // is exact.
+    let collect = |bin: u32| -> Vec<(u32, u32)> {
+        d.par_chunks(CHUNK)
+            .enumerate()
+            .fold(Vec::new, |mut acc, (ci, c)| {
+                for (i, &v) in c.iter().enumerate() {
+                    let k = order_key(v);
+                    if k >> 16 >= bin {
+                        acc.push((k, (ci * CHUNK + i) as u32));
+                    }
+                }
+                acc
             })
-        })
-        .collect();
+            .reduce(Vec::new, |mut a, mut b| {
+                a.append(&mut b);
+                a
+            })
+    };
+    // A threshold from every 16th sample, asking for twice the share of `n` it should see, is
+    // almost always low enough and leaves a few thousand candidates; a full histogram is
+    // only needed when the candidates come out fewer than `n`. (The full histogram is slow
+    // on smooth data: neighbours hit the same bin, so the increments serialise.)
+    const STEP: usize = 16;
+    let need = 2 * n.div_ceil(STEP) + 16;
+    let mut cand = if len.div_ceil(STEP) >= need {
+        collect(bin_for(&histogram(STEP), need))
+    } else {
+        Vec::new()
+    };
+    if cand.len() < n {
+        cand = collect(bin_for(&histogram(1), n));
+    }
     // Largest n by (value, index): the last n of a stable ascending sort.
     let m = cand.len();
     let top = if m > n {
@@ -469,6 +496,31 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn airlight_exact_when_the_sampled_threshold_is_too_high() {
+        // Every 16th dark value is high: a threshold from those samples alone leaves fewer
+        // than n candidates, so the full histogram must take over.
+        let (w, h) = (64, 32);
+        let img = random_image(w, h, 5);
+        let d: Vec<f32> = (0..w * h)
+            .map(|i| {
+                if i % 16 == 0 {
+                    0.9
+                } else {
+                    (i % 7) as f32 / 10.0
+                }
+            })
+            .collect();
+        let dark = Plane::from_vec(w, h, d);
+        for frac in [0.01, 0.1, 0.2, 0.5] {
+            assert_eq!(
+                estimate_airlight(&img, &dark, frac),
+                airlight_by_sort(&img, &dark, frac),
+                "frac {frac}"
+            );
         }
     }
 
