@@ -33,7 +33,7 @@
 use super::{Dehazed, Dehazer};
 use crate::buffer::{Plane, RgbImage};
 use crate::filters::guided_filter::{guided_coefficients, guided_output};
-use crate::filters::min_filter::{fmin, min_filter_rows};
+use crate::filters::min_filter::{fmin, min_filter_rows, min_filter_rows_side};
 use rayon::prelude::*;
 
 /// Dark channel prior dehazing with its parameters.
@@ -85,9 +85,8 @@ impl Dehazer for DarkChannelPrior {
         // tb = dark channel → airlight.
         dark_channel_into(hazy, self.patch_size, &mut tb);
         let airlight = airlight_from(hazy, &tb, self.top_fraction);
-        // o_r = raw transmission; tb = guide.
-        raw_transmission_into(hazy, airlight, self.patch_size, self.omega, o_r);
-        luma_into(hazy, &mut tb);
+        // o_r = raw transmission and tb = guide, in one sweep over the RGB rows.
+        raw_transmission_into(hazy, airlight, self.patch_size, self.omega, o_r, &mut tb);
         // o_g, o_b = guided-filter coefficients a, b; then o_r = refined transmission q.
         guided_coefficients(&tb, o_r, w, h, r, eps, o_g, o_b);
         guided_output(&tb, o_g, o_b, w, h, r, o_r);
@@ -197,33 +196,35 @@ pub fn raw_transmission(
     omega: f32,
 ) -> Plane {
     let mut out = vec![0.0f32; img.pixels()];
-    raw_transmission_into(img, airlight, patch_size, omega, &mut out);
+    raw_transmission_into(img, airlight, patch_size, omega, &mut out, &mut []);
     Plane::from_vec(img.width(), img.height(), out)
 }
 
+/// The raw transmission into `out`; if `guide` is not empty (`H·W` samples), the grey guide
+/// ([`luma`]) is written there in the same sweep, while the RGB rows are in cache.
 fn raw_transmission_into(
     img: &RgbImage,
     airlight: [f32; 3],
     patch_size: usize,
     omega: f32,
     out: &mut [f32],
+    guide: &mut [f32],
 ) {
     let w = img.width();
     let [r, g, b] = img.planes();
     let [ir, ig, ib] = airlight.map(|a| 1.0 / a.max(1e-6));
-    min_filter_rows(
+    min_filter_rows_side(
         w,
         img.height(),
         patch_size / 2,
-        |y, row| {
+        |y, row, guide_row| {
             let s = y * w..(y + 1) * w;
-            for (((d, &r), &g), &b) in row
-                .iter_mut()
-                .zip(&r[s.clone()])
-                .zip(&g[s.clone()])
-                .zip(&b[s])
-            {
+            let (r, g, b) = (&r[s.clone()], &g[s.clone()], &b[s]);
+            for (((d, &r), &g), &b) in row.iter_mut().zip(r).zip(g).zip(b) {
                 *d = fmin(fmin(r * ir, g * ig), b * ib);
+            }
+            if let Some(gr) = guide_row {
+                luma_row(r, g, b, gr);
             }
         },
         |row| {
@@ -232,7 +233,16 @@ fn raw_transmission_into(
             }
         },
         out,
+        guide,
     );
+}
+
+/// `out = 0.299·r + 0.587·g + 0.114·b` over one run of samples.
+#[inline]
+fn luma_row(r: &[f32], g: &[f32], b: &[f32], out: &mut [f32]) {
+    for (((d, &r), &g), &b) in out.iter_mut().zip(r).zip(g).zip(b) {
+        *d = 0.299 * r + 0.587 * g + 0.114 * b;
+    }
 }
 
 /// The guide image `g = 0.299·R + 0.587·G + 0.114·B`.
@@ -247,14 +257,7 @@ fn luma_into(img: &RgbImage, out: &mut [f32]) {
     const CHUNK: usize = 1 << 14;
     out.par_chunks_mut(CHUNK).enumerate().for_each(|(i, dst)| {
         let s = i * CHUNK..i * CHUNK + dst.len();
-        for (((d, &r), &g), &b) in dst
-            .iter_mut()
-            .zip(&r[s.clone()])
-            .zip(&g[s.clone()])
-            .zip(&b[s])
-        {
-            *d = 0.299 * r + 0.587 * g + 0.114 * b;
-        }
+        luma_row(&r[s.clone()], &g[s.clone()], &b[s], dst);
     });
 }
 
@@ -521,6 +524,29 @@ mod tests {
                 airlight_by_sort(&img, &dark, frac),
                 "frac {frac}"
             );
+        }
+    }
+
+    #[test]
+    fn guide_from_the_raw_transmission_sweep_is_luma() {
+        for threads in [1, 3, 8] {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("thread pool")
+                .install(|| {
+                    for (seed, (w, h)) in [(1, (1, 1)), (2, (5, 3)), (3, (40, 30)), (4, (17, 97))] {
+                        let img = random_image(w, h, seed);
+                        for patch in [1, 3, 15, 301] {
+                            let a = [0.9, 0.8, 0.7];
+                            let mut raw = vec![0.0; w * h];
+                            let mut guide = vec![f32::NAN; w * h];
+                            raw_transmission_into(&img, a, patch, 0.95, &mut raw, &mut guide);
+                            assert_eq!(guide, luma(&img).data(), "{w}x{h} patch {patch}");
+                            assert_eq!(raw, raw_transmission(&img, a, patch, 0.95).data());
+                        }
+                    }
+                });
         }
     }
 
