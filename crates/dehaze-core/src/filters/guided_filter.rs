@@ -185,14 +185,29 @@ pub(crate) fn guided_output(
     radius: usize,
     out: &mut [f32],
 ) {
-    guided_output_with(guide, a, b, w, h, radius, out, simd_available());
+    guided_output_with(Some(guide), a, b, w, h, radius, out, simd_available());
+}
+
+/// [`guided_output`] in place: `guide_out` holds the guide on entry and `⟨a⟩·g + ⟨b⟩` on exit.
+/// Pass 2 box-sums only `a` and `b`; the guide is read at the output row itself, just before
+/// that row is written, so no second plane is needed (the dark channel prior then keeps the
+/// refined transmission where its guide was, in the buffer it returns).
+pub(crate) fn guided_output_in_place(
+    guide_out: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    w: usize,
+    h: usize,
+    radius: usize,
+) {
+    guided_output_with(None, a, b, w, h, radius, guide_out, simd_available());
 }
 
 /// [`guided_output`] with the instruction set chosen by the caller (see
-/// [`guided_coefficients_with`]).
+/// [`guided_coefficients_with`]); `guide: None` reads the guide from `out` (in place).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn guided_output_with(
-    guide: &[f32],
+    guide: Option<&[f32]>,
     a: &[f32],
     b: &[f32],
     w: usize,
@@ -202,7 +217,8 @@ pub(crate) fn guided_output_with(
     simd: bool,
 ) {
     let n = w * h;
-    debug_assert!(guide.len() == n && a.len() == n && b.len() == n && out.len() == n);
+    debug_assert!(guide.is_none_or(|g| g.len() == n));
+    debug_assert!(a.len() == n && b.len() == n && out.len() == n);
     if n == 0 {
         return;
     }
@@ -235,7 +251,8 @@ pub(crate) fn guided_output_with(
 
 /// The read-only inputs of one band of pass 2.
 struct OutBand<'a> {
-    guide: &'a [f32],
+    /// `None`: the guide is in the output rows (in place).
+    guide: Option<&'a [f32]>,
     a: &'a [f32],
     b: &'a [f32],
     w: usize,
@@ -262,10 +279,21 @@ fn output_band(c: &OutBand, chunk: &mut [f32]) {
         |y, inv_ny, sums| {
             let o = (y - y0) * w;
             let dst = &mut chunk[o..o + w];
-            let g = &c.guide[y * w..(y + 1) * w];
-            for (((d, &[sa, sb]), &g), &ix) in dst.iter_mut().zip(sums).zip(g).zip(c.inv_nx) {
-                let inv = ix * inv_ny;
-                *d = ((sa * g as f64 + sb) * inv) as f32;
+            match c.guide {
+                Some(guide) => {
+                    let g = &guide[y * w..(y + 1) * w];
+                    for (((d, &[sa, sb]), &g), &ix) in dst.iter_mut().zip(sums).zip(g).zip(c.inv_nx)
+                    {
+                        let inv = ix * inv_ny;
+                        *d = ((sa * g as f64 + sb) * inv) as f32;
+                    }
+                }
+                None => {
+                    for ((d, &[sa, sb]), &ix) in dst.iter_mut().zip(sums).zip(c.inv_nx) {
+                        let inv = ix * inv_ny;
+                        *d = ((sa * *d as f64 + sb) * inv) as f32;
+                    }
+                }
             }
         },
     );
@@ -387,7 +415,10 @@ mod tests {
             let run = |simd: bool| {
                 let (mut a, mut b, mut q) = (vec![0.0; w * h], vec![0.0; w * h], vec![0.0; w * h]);
                 guided_coefficients_with(g, p, w, h, r, 1e-3, &mut a, &mut b, simd);
-                guided_output_with(g, &a, &b, w, h, r, &mut q, simd);
+                guided_output_with(Some(g), &a, &b, w, h, r, &mut q, simd);
+                let mut q2 = g.to_vec();
+                guided_output_with(None, &a, &b, w, h, r, &mut q2, simd);
+                assert_eq!(q, q2, "in place {w}x{h} r={r} simd {simd}");
                 (a, b, q)
             };
             let (portable, simd) = (run(false), run(true));

@@ -32,7 +32,7 @@
 //! `bench/README.md` for timings.
 use super::{Dehazed, Dehazer};
 use crate::buffer::{Plane, RgbImage};
-use crate::filters::guided_filter::{guided_coefficients, guided_output};
+use crate::filters::guided_filter::{guided_coefficients, guided_output_in_place};
 use crate::filters::min_filter::{fmin, min_filter_rows, min_filter_rows_side};
 use rayon::prelude::*;
 
@@ -87,11 +87,12 @@ impl Dehazer for DarkChannelPrior {
         let airlight = airlight_from(hazy, &tb, self.top_fraction);
         // o_r = raw transmission and tb = guide, in one sweep over the RGB rows.
         raw_transmission_into(hazy, airlight, self.patch_size, self.omega, o_r, &mut tb);
-        // o_g, o_b = guided-filter coefficients a, b; then o_r = refined transmission q.
+        // o_g, o_b = guided-filter coefficients a, b; then tb = refined transmission q (each
+        // guide sample is read just before its q overwrites it).
         guided_coefficients(&tb, o_r, w, h, r, eps, o_g, o_b);
-        guided_output(&tb, o_g, o_b, w, h, r, o_r);
-        // tb = q; ob = recovered image.
-        recover_in_place(hazy, airlight, self.t0, &mut tb, &mut ob);
+        guided_output_in_place(&mut tb, o_g, o_b, w, h, r);
+        // ob = recovered image.
+        recover_into(hazy, airlight, self.t0, &tb, &mut ob);
         Dehazed {
             image: RgbImage::from_planar(w, h, ob),
             transmission: Plane::from_vec(w, h, tb),
@@ -404,24 +405,14 @@ pub fn recover(img: &RgbImage, t: &Plane, airlight: [f32; 3], t0: f32) -> RgbIma
         (w, h),
         "recover: transmission size differs"
     );
-    let n = w * h;
-    let mut tb = vec![0.0f32; n];
-    let mut ob = vec![0.0f32; 3 * n];
-    ob[..n].copy_from_slice(t.data());
-    recover_in_place(img, airlight, t0, &mut tb, &mut ob);
+    let mut ob = zeroed_buffer(3 * w * h);
+    recover_into(img, airlight, t0, t.data(), &mut ob);
     RgbImage::from_planar(w, h, ob)
 }
 
-/// Recovery on the buffers of [`DarkChannelPrior::dehaze`]: on entry the first plane of `out`
-/// holds `t`; on exit `t_out` holds `t` and `out` the image. One reciprocal per pixel serves
-/// the three channels.
-fn recover_in_place(
-    img: &RgbImage,
-    airlight: [f32; 3],
-    t0: f32,
-    t_out: &mut [f32],
-    out: &mut [f32],
-) {
+/// Recovery into the three planes of `out` (`3·H·W` samples) from the transmission `t`. One
+/// reciprocal per pixel serves the three channels.
+fn recover_into(img: &RgbImage, airlight: [f32; 3], t0: f32, t: &[f32], out: &mut [f32]) {
     let n = img.pixels();
     let [ri, gi, bi] = img.planes();
     let [ar, ag, ab] = airlight;
@@ -431,15 +422,12 @@ fn recover_in_place(
     ro.par_chunks_mut(CHUNK)
         .zip(go.par_chunks_mut(CHUNK))
         .zip(bo.par_chunks_mut(CHUNK))
-        .zip(t_out.par_chunks_mut(CHUNK))
         .enumerate()
-        .for_each(|(i, (((ro, go), bo), to))| {
+        .for_each(|(i, ((ro, go), bo))| {
             let s = i * CHUNK..i * CHUNK + ro.len();
-            let (ri, gi, bi) = (&ri[s.clone()], &gi[s.clone()], &bi[s]);
+            let (ri, gi, bi, t) = (&ri[s.clone()], &gi[s.clone()], &bi[s.clone()], &t[s]);
             for x in 0..ro.len() {
-                let t = ro[x];
-                to[x] = t;
-                let inv = 1.0 / t.max(t0);
+                let inv = 1.0 / t[x].max(t0);
                 ro[x] = ((ri[x] - ar) * inv + ar).clamp(0.0, 1.0);
                 go[x] = ((gi[x] - ag) * inv + ag).clamp(0.0, 1.0);
                 bo[x] = ((bi[x] - ab) * inv + ab).clamp(0.0, 1.0);
