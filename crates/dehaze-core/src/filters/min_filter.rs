@@ -84,7 +84,29 @@ pub(crate) fn min_filter_rows<F, G>(
     F: Fn(usize, &mut [f32]) + Sync,
     G: Fn(&mut [f32]) + Sync,
 {
+    min_filter_rows_side(w, h, radius, |y, row, _| fill(y, row), finish, out, &mut []);
+}
+
+/// [`min_filter_rows`] with a side output: `side` is empty or holds `w * h` samples, and
+/// `fill(y, row, side_row)` gets `Some(row y of side)` exactly once for every `y` (in the
+/// band that owns the row), `None` on the other calls. So a per-pixel quantity that needs
+/// the same input samples (the dark channel prior's grey guide) is written while they are
+/// hot, without a pass of its own.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn min_filter_rows_side<F, G>(
+    w: usize,
+    h: usize,
+    radius: usize,
+    fill: F,
+    finish: G,
+    out: &mut [f32],
+    side: &mut [f32],
+) where
+    F: Fn(usize, &mut [f32], Option<&mut [f32]>) + Sync,
+    G: Fn(&mut [f32]) + Sync,
+{
     debug_assert_eq!(out.len(), w * h);
+    debug_assert!(side.is_empty() || side.len() == w * h);
     if w == 0 || h == 0 {
         return;
     }
@@ -95,30 +117,57 @@ pub(crate) fn min_filter_rows<F, G>(
     let threads = rayon::current_num_threads().max(1);
     // Bands of at least 8 rows and at least 4k rows, so the re-read context stays small.
     let band = h.div_ceil(threads).max(4 * (2 * ry + 1)).max(8).min(h);
-    out.par_chunks_mut(band * w)
-        .enumerate()
-        .for_each(|(i, chunk)| {
-            let rows = chunk.len() / w;
-            let mut horiz = Horizontal::new(w, rx);
-            vertical_band(w, h, ry, i * band, rows, &fill, |o, v| {
-                let dst = &mut chunk[o * w..(o + 1) * w];
-                horiz.run(v, dst);
-                finish(dst);
-            });
+    let run = |i: usize, chunk: &mut [f32], side: Option<&mut [f32]>| {
+        let rows = chunk.len() / w;
+        let mut horiz = Horizontal::new(w, rx);
+        vertical_band(w, h, ry, i * band, rows, &fill, side, |o, v| {
+            let dst = &mut chunk[o * w..(o + 1) * w];
+            horiz.run(v, dst);
+            finish(dst);
         });
+    };
+    if side.is_empty() {
+        out.par_chunks_mut(band * w)
+            .enumerate()
+            .for_each(|(i, chunk)| run(i, chunk, None));
+    } else {
+        out.par_chunks_mut(band * w)
+            .zip(side.par_chunks_mut(band * w))
+            .enumerate()
+            .for_each(|(i, (chunk, side))| run(i, chunk, Some(side)));
+    }
 }
 
 /// Vertical van Herk pass over the output rows `y0 .. y0 + rows`; calls `emit(o, row)` with the
-/// vertical minimum of output row `y0 + o`, in increasing `o`.
-fn vertical_band<F, E>(w: usize, h: usize, ry: usize, y0: usize, rows: usize, fill: &F, mut emit: E)
-where
-    F: Fn(usize, &mut [f32]),
+/// vertical minimum of output row `y0 + o`, in increasing `o`. `side` (the band's rows of the
+/// side output, if any) is handed to `fill` row by row, once per own row.
+#[allow(clippy::too_many_arguments)]
+fn vertical_band<F, E>(
+    w: usize,
+    h: usize,
+    ry: usize,
+    y0: usize,
+    rows: usize,
+    fill: &F,
+    mut side: Option<&mut [f32]>,
+    mut emit: E,
+) where
+    F: Fn(usize, &mut [f32], Option<&mut [f32]>),
     E: FnMut(usize, &[f32]),
 {
     let k = 2 * ry + 1;
-    // Padded row index `i` (0 .. rows + 2r) is image row clamp(y0 + i − r).
+    // Padded row index `i` (0 .. rows + 2r) is image row clamp(y0 + i − r); for
+    // `r ≤ i < r + rows` it is the band's own row `y0 + i − r`, read exactly once.
     let len = rows + 2 * ry;
     let src_row = |i: usize| (y0 + i).saturating_sub(ry).min(h - 1);
+    let mut fill_padded = |i: usize, row: &mut [f32]| {
+        let own = i.checked_sub(ry).filter(|&o| o < rows);
+        let side_row = match (own, side.as_deref_mut()) {
+            (Some(o), Some(s)) => Some(&mut s[o * w..(o + 1) * w]),
+            _ => None,
+        };
+        fill(src_row(i), row, side_row);
+    };
     // `prev`: suffix minima of the previous block; `cur`: rows of the current block;
     // `g`: running prefix minimum of the current block; `v`: one output row.
     let mut prev = vec![0.0f32; k * w];
@@ -128,7 +177,7 @@ where
 
     // Block 0 is always complete (len ≥ k because rows ≥ 1).
     for j in 0..k {
-        fill(src_row(j), &mut prev[j * w..(j + 1) * w]);
+        fill_padded(j, &mut prev[j * w..(j + 1) * w]);
     }
     suffix_min_rows(&mut prev, w, k);
     emit(0, &prev[..w]);
@@ -138,7 +187,7 @@ where
         let n = k.min(len - start);
         for j in 0..n {
             let row = &mut cur[j * w..(j + 1) * w];
-            fill(src_row(start + j), row);
+            fill_padded(start + j, row);
             if j == 0 {
                 g.copy_from_slice(row);
             } else {
