@@ -118,10 +118,8 @@ fn zeroed_buffer(len: usize) -> Vec<f32> {
     v
 }
 
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[cfg(target_os = "linux")]
 fn advise_huge_pages(buf: &mut [f32]) {
-    const SYS_MADVISE: usize = 28;
-    const MADV_HUGEPAGE: usize = 14;
     const HUGE: usize = 2 << 20;
     let start = buf.as_mut_ptr() as usize;
     let end = start + std::mem::size_of_val(buf);
@@ -131,24 +129,14 @@ fn advise_huge_pages(buf: &mut [f32]) {
         return;
     }
     // SAFETY: madvise(MADV_HUGEPAGE) on a page-aligned range inside memory we own only sets a
-    // flag on the mapping; it changes no contents and cannot invalidate the buffer. The
-    // `syscall` instruction clobbers rcx and r11 and returns in rax (ignored: the advice is
-    // optional).
+    // flag on the mapping; it changes no contents and cannot invalidate the buffer. The result
+    // is ignored: the advice is optional (kernels without THP refuse it).
     unsafe {
-        std::arch::asm!(
-            "syscall",
-            inlateout("rax") SYS_MADVISE => _,
-            in("rdi") a,
-            in("rsi") b - a,
-            in("rdx") MADV_HUGEPAGE,
-            lateout("rcx") _,
-            lateout("r11") _,
-            options(nostack),
-        );
+        libc::madvise(a as *mut libc::c_void, b - a, libc::MADV_HUGEPAGE);
     }
 }
 
-#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+#[cfg(not(target_os = "linux"))]
 fn advise_huge_pages(_buf: &mut [f32]) {}
 
 /// [`crate::filters::guided_filter::guided_filter`], re-exported here for the stage list above.
