@@ -263,6 +263,7 @@ fn horizontal_sums<const N: usize>(col: &[[f64; N]], r: usize, sums: &mut [[f64;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::filters::test_support::*;
 
     fn naive(src: &Plane, r: usize) -> Vec<f64> {
         let (w, h) = (src.width(), src.height());
@@ -283,34 +284,9 @@ mod tests {
         out
     }
 
-    fn random_plane(w: usize, h: usize, seed: u64) -> Plane {
-        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        let data = (0..w * h)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s >> 40) as f32 / (1u64 << 24) as f32
-            })
-            .collect();
-        Plane::from_vec(w, h, data)
-    }
-
-    /// Runs `f` on a pool of `threads` workers, so the row-band splitting is exercised whatever
-    /// machine the tests run on.
-    fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .expect("thread pool")
-            .install(f)
-    }
-
     #[test]
     fn matches_naive_on_many_shapes() {
-        for threads in [1, 3, 8] {
-            with_threads(threads, matches_naive_on_many_shapes_inner);
-        }
+        on_several_pool_sizes(matches_naive_on_many_shapes_inner);
     }
 
     fn matches_naive_on_many_shapes_inner() {

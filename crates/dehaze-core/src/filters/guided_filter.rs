@@ -312,6 +312,7 @@ unsafe fn output_band_avx2(c: &OutBand, chunk: &mut [f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::filters::test_support::*;
 
     /// The definition, with every box mean evaluated directly in f64.
     fn naive(guide: &Plane, src: &Plane, r: usize, eps: f64) -> Vec<f64> {
@@ -348,29 +349,9 @@ mod tests {
         (0..w * h).map(|i| ma[i] * g(i) + mb[i]).collect()
     }
 
-    fn random_plane(w: usize, h: usize, seed: u64) -> Plane {
-        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        let data = (0..w * h)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s >> 40) as f32 / (1u64 << 24) as f32
-            })
-            .collect();
-        Plane::from_vec(w, h, data)
-    }
-
     #[test]
     fn matches_naive_on_many_shapes() {
-        // Several pool sizes, so the row-band splitting is exercised on any machine.
-        for threads in [1, 3, 8] {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .expect("thread pool")
-                .install(matches_naive_on_many_shapes_inner);
-        }
+        on_several_pool_sizes(matches_naive_on_many_shapes_inner);
     }
 
     fn matches_naive_on_many_shapes_inner() {

@@ -7,3 +7,35 @@
 pub mod box_filter;
 pub mod guided_filter;
 pub mod min_filter;
+
+/// Shared fixtures of the filter tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::buffer::Plane;
+
+    /// A deterministic pseudo-random plane (xorshift), values in `[0, 1)`.
+    pub fn random_plane(w: usize, h: usize, seed: u64) -> Plane {
+        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let data = (0..w * h)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s >> 40) as f32 / (1u64 << 24) as f32
+            })
+            .collect();
+        Plane::from_vec(w, h, data)
+    }
+
+    /// Runs `f` on a pool of 1, 3 and 8 workers, so the row-band splitting is exercised
+    /// whatever machine the tests run on.
+    pub fn on_several_pool_sizes(f: impl Fn() + Send + Sync) {
+        for threads in [1, 3, 8] {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("thread pool")
+                .install(&f);
+        }
+    }
+}
