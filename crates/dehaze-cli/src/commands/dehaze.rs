@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// `--method`'s parser: the names of [`Method::ALL`], so new methods appear by themselves.
-fn method_parser() -> impl clap::builder::TypedValueParser<Value = Method> {
+pub(crate) fn method_parser() -> impl clap::builder::TypedValueParser<Value = Method> {
     clap::builder::PossibleValuesParser::new(Method::ALL.map(Method::name))
         .map(|name| Method::from_name(&name).expect("parser admits only known names"))
 }

@@ -21,7 +21,6 @@ use crate::outputs::{self, Target};
 use crate::progress;
 use crate::report;
 use base64::Engine as _;
-use clap::builder::TypedValueParser;
 use clap::Args;
 use dehaze_core::io::{self, Decoded, ReadOptions, SourceInfo, WriteOptions, DEFAULT_MAX_PIXELS};
 use dehaze_core::metrics::Rgb8;
@@ -33,16 +32,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-/// `--method`'s parser: the names of [`Method::ALL`].
-fn method_parser() -> impl clap::builder::TypedValueParser<Value = Method> {
-    clap::builder::PossibleValuesParser::new(Method::ALL.map(Method::name))
-        .map(|name| Method::from_name(&name).expect("parser admits only known names"))
-}
-
 #[derive(Debug, Args)]
 pub struct EvalArgs {
     /// Dehazing method to evaluate; repeat to compare several side by side.
-    #[arg(short, long = "method", value_name = "METHOD", value_parser = method_parser(),
+    #[arg(short, long = "method", value_name = "METHOD", value_parser = crate::commands::dehaze::method_parser(),
           default_value = "dcp")]
     pub methods: Vec<Method>,
 
