@@ -31,11 +31,7 @@ fn main() {
             plane[i] = plane[i] * t + AIRLIGHT[c] * (1.0 - t);
         }
     }
-    let info = SourceInfo {
-        grey: false,
-        bit_depth: 8,
-        format: image::ImageFormat::Png,
-    };
+    let info = SourceInfo::rgb8();
     for (name, rgb) in [("valley_clear.png", clear), ("valley_hazy.png", hazy)] {
         let img = Decoded {
             rgb,

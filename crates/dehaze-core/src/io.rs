@@ -75,6 +75,21 @@ pub struct SourceInfo {
     pub bit_depth: u8,
     /// The container format, as recognised from the content.
     pub format: ImageFormat,
+    /// The embedded ICC colour profile, if any: written back into outputs whose format can hold
+    /// one (PNG, JPEG, TIFF, WebP), so colours are interpreted as in the source.
+    pub icc_profile: Option<Vec<u8>>,
+}
+
+impl SourceInfo {
+    /// An 8-bit RGB source without a colour profile: what a program-made image is.
+    pub fn rgb8() -> Self {
+        Self {
+            grey: false,
+            bit_depth: 8,
+            format: ImageFormat::Png,
+            icc_profile: None,
+        }
+    }
 }
 
 /// A decoded image: colour as planar RGB in `[0, 1]`, the alpha channel apart.
@@ -204,6 +219,7 @@ pub fn read_image(path: &Path, opts: &ReadOptions) -> Result<Decoded, IoError> {
         .map_err(|e| err(decode_reason(format, &e)))?;
 
     let orientation = decoder.orientation().ok();
+    let icc_profile = decoder.icc_profile().ok().flatten();
     let mut img = match jpeg_via_libjpeg_turbo(path, format, decoder.color_type()) {
         Some(img) => img,
         None => DynamicImage::from_decoder(decoder).map_err(|e| err(decode_reason(format, &e)))?,
@@ -211,7 +227,9 @@ pub fn read_image(path: &Path, opts: &ReadOptions) -> Result<Decoded, IoError> {
     if let Some(o) = orientation {
         img.apply_orientation(o);
     }
-    Ok(split_channels(img, format))
+    let mut decoded = split_channels(img, format);
+    decoded.info.icc_profile = icc_profile;
+    Ok(decoded)
 }
 
 /// With the `libjpeg-turbo` feature, JPEG files are decoded by libjpeg-turbo, the decoder of
@@ -314,6 +332,7 @@ fn split_channels(img: DynamicImage, format: ImageFormat) -> Decoded {
             grey,
             bit_depth,
             format,
+            icc_profile: None,
         },
     }
 }
@@ -357,7 +376,13 @@ pub fn write_image(path: &Path, img: &Decoded, opts: &WriteOptions) -> Result<()
         )
     })?;
     let dynamic = to_dynamic(img, format);
-    write_dynamic(path, &dynamic, format, opts)
+    write_dynamic(
+        path,
+        &dynamic,
+        format,
+        img.info.icc_profile.as_deref(),
+        opts,
+    )
 }
 
 /// Writes a single-channel map (a transmission or density map, values clipped to `[0, 1]`) as
@@ -376,10 +401,10 @@ pub fn write_plane(
         info: SourceInfo {
             grey: true,
             bit_depth: if sixteen_bit { 16 } else { 8 },
-            format: ImageFormat::Png,
+            ..SourceInfo::rgb8()
         },
     };
-    write_dynamic(path, &to_dynamic(&decoded, format), format, opts)
+    write_dynamic(path, &to_dynamic(&decoded, format), format, None, opts)
 }
 
 /// Quantises `img` into the sample layout `format` can hold.
@@ -436,6 +461,7 @@ fn write_dynamic(
     path: &Path,
     img: &DynamicImage,
     format: OutputFormat,
+    icc_profile: Option<&[u8]>,
     opts: &WriteOptions,
 ) -> Result<(), IoError> {
     let err = |reason: String| IoError::new(path, reason);
@@ -451,14 +477,15 @@ fn write_dynamic(
     {
         let mut out = BufWriter::new(tmp.as_file());
         let result = match format {
-            OutputFormat::Png => img.write_with_encoder(PngEncoder::new(&mut out)),
-            OutputFormat::Jpeg => img.write_with_encoder(JpegEncoder::new_with_quality(
-                &mut out,
-                opts.jpeg_quality.clamp(1, 100),
-            )),
-            OutputFormat::Tiff => img.write_with_encoder(TiffEncoder::new(&mut out)),
-            OutputFormat::WebP => img.write_with_encoder(WebPEncoder::new_lossless(&mut out)),
-            OutputFormat::Bmp => img.write_with_encoder(BmpEncoder::new(&mut out)),
+            OutputFormat::Png => encode(img, PngEncoder::new(&mut out), icc_profile),
+            OutputFormat::Jpeg => encode(
+                img,
+                JpegEncoder::new_with_quality(&mut out, opts.jpeg_quality.clamp(1, 100)),
+                icc_profile,
+            ),
+            OutputFormat::Tiff => encode(img, TiffEncoder::new(&mut out), icc_profile),
+            OutputFormat::WebP => encode(img, WebPEncoder::new_lossless(&mut out), icc_profile),
+            OutputFormat::Bmp => encode(img, BmpEncoder::new(&mut out), icc_profile),
         };
         result.map_err(|e| err(format!("cannot encode: {e}")))?;
         out.flush().map_err(|e| err(format!("cannot write: {e}")))?;
@@ -477,6 +504,19 @@ fn write_dynamic(
     tmp.persist(path)
         .map_err(|e| err(format!("cannot write: {}", e.error)))?;
     Ok(())
+}
+
+/// Encodes `img` with `encoder`, embedding `icc_profile` where the format can hold one (formats
+/// that cannot, BMP, are written without it).
+fn encode(
+    img: &DynamicImage,
+    mut encoder: impl image::ImageEncoder,
+    icc_profile: Option<&[u8]>,
+) -> image::ImageResult<()> {
+    if let Some(icc) = icc_profile {
+        let _ = encoder.set_icc_profile(icc.to_vec());
+    }
+    img.write_with_encoder(encoder)
 }
 
 #[cfg(test)]

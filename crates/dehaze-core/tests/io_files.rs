@@ -325,3 +325,26 @@ fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
     out.extend_from_slice(&jpeg[2..]);
     out
 }
+
+#[test]
+fn icc_profile_is_carried_to_the_output() {
+    use image::ImageEncoder;
+    let dir = tmpdir();
+    let input = dir.path().join("tagged.png");
+    // Any bytes do for the container; a real profile would be an ICC file.
+    let icc: Vec<u8> = (0..300u32).map(|i| (i * 7 % 251) as u8).collect();
+    let src = pattern(12, 9);
+    let mut enc = image::codecs::png::PngEncoder::new(std::fs::File::create(&input).unwrap());
+    enc.set_icc_profile(icc.clone()).unwrap();
+    enc.write_image(src.as_raw(), 12, 9, image::ExtendedColorType::Rgb8)
+        .unwrap();
+
+    let d = read_image(&input, &ReadOptions::default()).unwrap();
+    assert_eq!(d.info.icc_profile.as_deref(), Some(&icc[..]));
+    for ext in ["png", "jpg", "webp"] {
+        let out = dir.path().join(format!("out.{ext}"));
+        write_image(&out, &d, &WriteOptions::default()).unwrap();
+        let back = read_image(&out, &ReadOptions::default()).unwrap();
+        assert_eq!(back.info.icc_profile.as_deref(), Some(&icc[..]), "{ext}");
+    }
+}

@@ -413,11 +413,7 @@ fn save_png(path: &Path, rgb: dehaze_core::RgbImage) -> Result<(), String> {
     let decoded = Decoded {
         rgb,
         alpha: None,
-        info: SourceInfo {
-            grey: false,
-            bit_depth: 8,
-            format: image::ImageFormat::Png,
-        },
+        info: SourceInfo::rgb8(),
     };
     io::write_image(path, &decoded, &WriteOptions::default()).map_err(|e| e.to_string())
 }
