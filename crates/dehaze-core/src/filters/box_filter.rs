@@ -290,18 +290,7 @@ mod tests {
     }
 
     fn matches_naive_on_many_shapes_inner() {
-        let shapes = [
-            (1, 1),
-            (1, 9),
-            (9, 1),
-            (2, 3),
-            (7, 5),
-            (16, 16),
-            (33, 17),
-            (17, 40),
-            (61, 3),
-        ];
-        for (n, &(w, h)) in shapes.iter().enumerate() {
+        for (n, &(w, h)) in SHAPES.iter().enumerate() {
             let src = random_plane(w, h, n as u64 + 11);
             for r in [0, 1, 2, 3, 7, 20, 100] {
                 let got = box_mean(&src, r);

@@ -13,6 +13,20 @@ pub mod min_filter;
 pub(crate) mod test_support {
     use crate::buffer::Plane;
 
+    /// Plane sizes the filters are checked on: single pixels, single rows and columns, sizes
+    /// smaller and larger than typical radii.
+    pub const SHAPES: [(usize, usize); 9] = [
+        (1, 1),
+        (1, 9),
+        (9, 1),
+        (2, 3),
+        (7, 5),
+        (16, 16),
+        (33, 17),
+        (17, 40),
+        (61, 3),
+    ];
+
     /// A deterministic pseudo-random plane (xorshift), values in `[0, 1)`.
     pub fn random_plane(w: usize, h: usize, seed: u64) -> Plane {
         let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;

@@ -474,11 +474,7 @@ impl Dehazer for BoundaryConstraint {
     fn dehaze(&self, hazy: &RgbImage) -> Dehazed {
         let (w, h) = (hazy.width(), hazy.height());
         if hazy.pixels() == 0 {
-            return Dehazed {
-                image: hazy.clone(),
-                transmission: Plane::filled(w, h, 1.0),
-                airlight: [1.0; 3],
-            };
+            return Dehazed::unchanged(hazy);
         }
         let airlight = self.airlight(hazy);
         let tb = self.boundary_transmission(hazy, airlight);

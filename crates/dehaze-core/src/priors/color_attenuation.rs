@@ -134,11 +134,7 @@ impl Dehazer for ColorAttenuationPrior {
     fn dehaze(&self, hazy: &RgbImage) -> Dehazed {
         let (w, h) = (hazy.width(), hazy.height());
         if hazy.pixels() == 0 {
-            return Dehazed {
-                image: hazy.clone(),
-                transmission: Plane::filled(w, h, 1.0),
-                airlight: [1.0; 3],
-            };
+            return Dehazed::unchanged(hazy);
         }
         let (depth, local) = self.depths(hazy);
         let airlight = airlight_from_depth(hazy, &local, self.airlight_fraction);

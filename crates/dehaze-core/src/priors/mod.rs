@@ -33,6 +33,18 @@ pub struct Dehazed {
     pub airlight: [f32; 3],
 }
 
+impl Dehazed {
+    /// The image as it is, with transmission 1 everywhere: what a method returns when there is
+    /// nothing to estimate from (an image without pixels).
+    pub fn unchanged(hazy: &RgbImage) -> Self {
+        Self {
+            image: hazy.clone(),
+            transmission: Plane::filled(hazy.width(), hazy.height(), 1.0),
+            airlight: [1.0; 3],
+        }
+    }
+}
+
 /// A single-image dehazing method.
 pub trait Dehazer: Sync {
     /// Dehazes `hazy` (planar RGB in `[0, 1]`).
