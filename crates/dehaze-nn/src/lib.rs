@@ -1,0 +1,14 @@
+//! Dehazing networks on Burn: KA-Net (exact port of the official inference network) and API's
+//! DHR restorer, their losses and their training loop.
+//!
+//! Burn 0.22 dispatches every tensor operation to the backend of the tensor's [`Device`], so the
+//! models here are written once and run on any backend compiled in: the pure-Rust `flex` CPU
+//! backend by default, others behind cargo features (see [`device`]).
+//!
+//! [`Device`]: burn::tensor::Device
+
+pub use burn;
+
+pub mod device;
+pub mod dhr;
+pub mod ka_net;
