@@ -2,7 +2,11 @@
 //!
 //! Interface only; the layers land with the DHR issue work.
 
+use std::path::Path;
+
 use burn::prelude::*;
+
+use crate::weights::WeightsError;
 
 /// Size of the network.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +50,17 @@ impl Dhr {
     /// `x`: `[N, 3, H, W]` hazy image in [0, 1]; H and W multiples of [`Dhr::size_multiple`].
     pub fn forward(&self, _x: Tensor<4>) -> DhrOutput {
         todo!("DHR")
+    }
+
+    /// Loads weights saved by [`Dhr::save`] (safetensors; the configuration travels in the
+    /// file's metadata).
+    pub fn load(_path: &Path, _device: &Device) -> Result<Self, WeightsError> {
+        todo!("DHR weights")
+    }
+
+    /// Saves the weights atomically as safetensors, with the configuration in the metadata.
+    pub fn save(&self, _path: &Path) -> Result<(), WeightsError> {
+        todo!("DHR weights")
     }
 
     /// H and W must be multiples of this.

@@ -12,3 +12,4 @@ pub use burn;
 pub mod device;
 pub mod dhr;
 pub mod ka_net;
+pub mod weights;

@@ -3,7 +3,11 @@
 //!
 //! Interface only; the layers land with the port.
 
+use std::path::Path;
+
 use burn::prelude::*;
+
+use crate::weights::WeightsError;
 
 /// Sizes must be a multiple of this for the forward pass (four stride-2 stages after a stride-4
 /// embedding, plus the decoder's extra stride-2 embedding handled by cropping).
@@ -35,6 +39,12 @@ impl KaNet {
     /// A network with freshly initialised weights on `device`.
     pub fn new(_config: &KaNetConfig, _device: &Device) -> Self {
         todo!("KA-Net port")
+    }
+
+    /// Loads a checkpoint: the official PyTorch pickle (state dict under `model`, keys prefixed
+    /// with `module.`), or the same tensors as safetensors.
+    pub fn load(_path: &Path, _config: &KaNetConfig, _device: &Device) -> Result<Self, WeightsError> {
+        todo!("KA-Net loader")
     }
 
     /// Forward pass. `x`: `[N, 3, H, W]` normalised to [−1, 1], H and W multiples of
