@@ -18,8 +18,10 @@
 //! of the tests come from `tools/losses_reference.py` (PyTorch, float64), stored in
 //! `tests/fixtures/losses/`.
 
+pub mod features;
 pub mod reconstruction;
 
+pub use features::{FeatureExtractor, FeatureMaps, FeatureSource, VggWidths};
 pub use reconstruction::Reconstruction;
 
 /// Layer weights ω_l for relu1_1…relu5_1, as in AECR-Net's contrastive regularisation: deeper,
