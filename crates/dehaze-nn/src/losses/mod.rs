@@ -20,9 +20,11 @@
 
 pub mod features;
 pub mod reconstruction;
+pub mod reweighting;
 
 pub use features::{FeatureExtractor, FeatureMaps, FeatureSource, VggWidths};
 pub use reconstruction::Reconstruction;
+pub use reweighting::{weighted_loss, SampleReweighting};
 
 /// Layer weights ω_l for relu1_1…relu5_1, as in AECR-Net's contrastive regularisation: deeper,
 /// more semantic layers count more.
