@@ -21,6 +21,7 @@
 pub mod features;
 pub mod reconstruction;
 pub mod reweighting;
+pub mod spectrum;
 
 pub use features::{FeatureExtractor, FeatureMaps, FeatureSource, VggWidths};
 pub use reconstruction::Reconstruction;
