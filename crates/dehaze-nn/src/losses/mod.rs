@@ -19,11 +19,13 @@
 //! `tests/fixtures/losses/`.
 
 pub mod features;
+pub mod mncd;
 pub mod reconstruction;
 pub mod reweighting;
 pub mod spectrum;
 
 pub use features::{FeatureExtractor, FeatureMaps, FeatureSource, VggWidths};
+pub use mncd::{MncdConfig, MncdInputs, MncdLoss, MncdTerms};
 pub use reconstruction::Reconstruction;
 pub use reweighting::{weighted_loss, SampleReweighting};
 
