@@ -18,12 +18,14 @@
 //! of the tests come from `tools/losses_reference.py` (PyTorch, float64), stored in
 //! `tests/fixtures/losses/`.
 
+pub mod contrastive;
 pub mod features;
 pub mod mncd;
 pub mod reconstruction;
 pub mod reweighting;
 pub mod spectrum;
 
+pub use contrastive::GaussianContrastive;
 pub use features::{FeatureExtractor, FeatureMaps, FeatureSource, VggWidths};
 pub use mncd::{MncdConfig, MncdInputs, MncdLoss, MncdTerms};
 pub use reconstruction::Reconstruction;
