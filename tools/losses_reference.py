@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Reference values for the training losses of `crates/dehaze-nn/src/losses/`, computed with
-PyTorch in float64 from the loss definitions in `docs`/the module doc comments (our own code;
+PyTorch in float64 from the loss definitions in the module doc comments (our own code;
 the equations are those of /work/shared/spec/SYSTEMS.md §1.3, §2.2–2.3).
 
 Not needed by CI: the outputs are committed. Setup: a Python with torch, numpy and safetensors
