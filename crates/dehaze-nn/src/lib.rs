@@ -11,5 +11,8 @@ pub use burn;
 
 pub mod device;
 pub mod dhr;
+pub mod inference;
 pub mod ka_net;
+pub mod memory;
+pub mod tiling;
 pub mod weights;
