@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 ///
 /// Dehazes image files, folders of images and glob patterns. Outputs never overwrite an input.
 /// Exit code: 0 when every file was dehazed, 1 when some failed (the rest are still written),
-/// 2 on a usage error.
+/// 2 on a usage error or unusable network weights.
 #[derive(Debug, Parser)]
 #[command(
     name = "dehaze",

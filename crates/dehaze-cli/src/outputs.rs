@@ -92,6 +92,12 @@ pub fn transmission_path(output: &Path) -> PathBuf {
     output.with_file_name(format!("{stem}_transmission.png"))
 }
 
+/// DHR's importance map's path for an output: `<stem>_importance.png` beside it.
+pub fn importance_path(output: &Path) -> PathBuf {
+    let stem = output.file_stem().unwrap_or_default().to_string_lossy();
+    output.with_file_name(format!("{stem}_importance.png"))
+}
+
 /// `extension` if given, else the input's own if we can write it, else `png`.
 fn output_extension(input: &Path, extension: Option<&str>) -> String {
     if let Some(e) = extension {

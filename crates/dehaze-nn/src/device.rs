@@ -36,15 +36,36 @@ impl DeviceChoice {
     pub fn device(self) -> Result<Device, String> {
         match self {
             Self::Cpu => Ok(burn::backend::FlexDevice.into()),
-            Self::Cuda => Err(
-                "this build has no CUDA backend; rebuild with `--features cuda` (needs the CUDA toolkit)"
-                    .to_string(),
-            ),
-            Self::Wgpu => {
-                Err("this build has no wgpu backend; rebuild with `--features wgpu`".to_string())
-            }
+            Self::Cuda => cuda(),
+            Self::Wgpu => wgpu(),
         }
     }
+}
+
+/// The first CUDA GPU.
+#[cfg(feature = "cuda")]
+fn cuda() -> Result<Device, String> {
+    Ok(Device::cuda(0))
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda() -> Result<Device, String> {
+    Err(
+        "this build has no CUDA backend; rebuild with `--features cuda` (needs the CUDA toolkit)"
+            .to_string(),
+    )
+}
+
+/// wgpu's preferred adapter (a high-power GPU if there is one; `CUBECL_WGPU_DEFAULT_DEVICE`
+/// overrides it).
+#[cfg(feature = "wgpu")]
+fn wgpu() -> Result<Device, String> {
+    Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice))
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn wgpu() -> Result<Device, String> {
+    Err("this build has no wgpu backend; rebuild with `--features wgpu`".to_string())
 }
 
 /// The default device for inference: the CPU.

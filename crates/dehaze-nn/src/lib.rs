@@ -11,6 +11,9 @@ pub use burn;
 
 pub mod device;
 pub mod dhr;
+pub mod inference;
 pub mod ka_net;
 pub mod losses;
+pub mod memory;
+pub mod tiling;
 pub mod weights;

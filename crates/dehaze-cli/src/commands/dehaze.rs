@@ -1,20 +1,27 @@
 //! `dehaze IN... [-o OUT|DIR]`: the main job.
 
 use crate::inputs::{self, Input};
+use crate::method_choice::{self, MethodChoice};
 use crate::outputs::{self, Target};
 use crate::progress;
 use clap::builder::TypedValueParser;
 use clap::{Args, ValueEnum};
+use dehaze_core::buffer::Plane;
 use dehaze_core::io::{self, Decoded, ReadOptions, WriteOptions, DEFAULT_MAX_PIXELS};
 use dehaze_core::Method;
+use dehaze_nn::device::DeviceChoice;
+use dehaze_nn::inference::{Network, NetworkKind};
+use dehaze_nn::memory::{format_bytes, plan_tiles};
+use dehaze_nn::tiling::{restore_tiled, AxisTiles};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-/// `--method`'s parser: the names of [`Method::ALL`], so new methods appear by themselves.
-pub(crate) fn method_parser() -> impl clap::builder::TypedValueParser<Value = Method> {
+/// The prior-based methods' parser (the names of [`Method::ALL`]), for `eval`, which runs the
+/// priors only.
+pub(crate) fn prior_parser() -> impl clap::builder::TypedValueParser<Value = Method> {
     clap::builder::PossibleValuesParser::new(Method::ALL.map(Method::name))
         .map(|name| Method::from_name(&name).expect("parser admits only known names"))
 }
@@ -40,9 +47,25 @@ pub struct DehazeArgs {
     #[arg(short, long, value_name = "OUT|DIR")]
     pub output: Option<PathBuf>,
 
-    /// Dehazing method (`dehaze methods` lists them).
-    #[arg(short, long, value_parser = method_parser(), default_value = "dcp")]
-    pub method: Method,
+    /// Dehazing method (`dehaze methods` lists them). Networks (ka-net, dhr-s, dhr-b) need
+    /// weights (--weights) and process one image at a time, tiled to --max-memory.
+    #[arg(short, long, value_parser = method_choice::parser(), default_value = "dcp")]
+    pub method: MethodChoice,
+
+    /// Weights for a network method: the official KA-Net checkpoint (.pk/.pth, or safetensors),
+    /// or DHR weights written by `dehaze train` (safetensors).
+    #[arg(long, value_name = "FILE")]
+    pub weights: Option<PathBuf>,
+
+    /// Where a network runs. cuda and wgpu exist only in builds with the cargo feature of the
+    /// same name.
+    #[arg(long, value_parser = method_choice::device_parser(), default_value = "cpu")]
+    pub device: DeviceChoice,
+
+    /// Memory limit for a network method (e.g. 2G, 1.5GiB, 800M): large images are processed
+    /// in overlapping tiles sized to stay within it.
+    #[arg(long, value_name = "SIZE", value_parser = method_choice::memory_parser, default_value = "2G")]
+    pub max_memory: u64,
 
     /// Output format for folder and beside-input outputs (default: the input's format).
     #[arg(long, value_enum)]
@@ -52,9 +75,14 @@ pub struct DehazeArgs {
     #[arg(short, long, default_value_t = 95, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: u8,
 
-    /// Also write the transmission map, as `<output name>_transmission.png`.
+    /// Also write the transmission map, as `<output name>_transmission.png` (prior methods).
     #[arg(long)]
     pub save_transmission: bool,
+
+    /// Also write DHR's patch-importance map, as `<output name>_importance.png` (grey, at the
+    /// image's size, scaled so that the most important patch is white).
+    #[arg(long)]
+    pub save_importance: bool,
 
     /// Look into subfolders of folder inputs (outputs mirror the folder tree).
     #[arg(short, long)]
@@ -74,6 +102,10 @@ pub struct DehazeArgs {
 }
 
 pub fn run(args: &DehazeArgs) -> anyhow::Result<ExitCode> {
+    if let Err(e) = check_flags(args) {
+        eprintln!("dehaze: {e}");
+        return Ok(ExitCode::from(2));
+    }
     let collected = inputs::collect_reported(&args.inputs, args.recursive);
     if collected.inputs.is_empty() {
         eprintln!("dehaze: nothing to do");
@@ -96,10 +128,23 @@ pub fn run(args: &DehazeArgs) -> anyhow::Result<ExitCode> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
         .build()?;
+    // A network is loaded once, before the first file, and serves the whole batch.
+    let network = match args.method {
+        MethodChoice::Prior(_) => None,
+        MethodChoice::Network(kind) => {
+            match load_network(kind, args.weights.as_deref(), args.device) {
+                Ok(net) => Some(net),
+                Err(e) => {
+                    eprintln!("dehaze: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+    };
+
     let pb = progress::bar(collected.inputs.len(), "dehazing");
     let failed = AtomicUsize::new(0);
     let job = Job {
-        method: args.method,
         read: ReadOptions {
             max_pixels: args.max_pixels,
         },
@@ -107,35 +152,53 @@ pub fn run(args: &DehazeArgs) -> anyhow::Result<ExitCode> {
             jpeg_quality: args.quality,
         },
         save_transmission: args.save_transmission,
+        save_importance: args.save_importance,
+        max_memory: args.max_memory,
     };
-    pool.install(|| {
-        collected
-            .inputs
-            .par_iter()
-            .zip(plan.par_iter())
-            .for_each(|(input, output)| {
-                let started = Instant::now();
-                let result = output
-                    .clone()
-                    .and_then(|out| job.process(input, &out).map(|()| out));
-                match result {
-                    Ok(out) if args.verbose => progress::report(
-                        &pb,
-                        &format!(
-                            "{} -> {} ({:.2} s)",
-                            input.path.display(),
-                            out.display(),
-                            started.elapsed().as_secs_f64()
-                        ),
-                    ),
-                    Ok(_) => {}
-                    Err(e) => {
-                        failed.fetch_add(1, Ordering::Relaxed);
-                        progress::report(&pb, &format!("dehaze: {e}"));
-                    }
-                }
-                pb.inc(1);
-            });
+    // One file: run it, time it, report it; errors are counted and the batch goes on.
+    let one = |input: &Input,
+               output: &Result<PathBuf, String>,
+               work: &dyn Fn(&Path) -> Result<String, String>| {
+        let started = Instant::now();
+        let result = output
+            .clone()
+            .and_then(|out| guarded(input, || work(&out)).map(|note| (out, note)));
+        match result {
+            Ok((out, note)) if args.verbose => progress::report(
+                &pb,
+                &format!(
+                    "{} -> {} ({:.2} s{note})",
+                    input.path.display(),
+                    out.display(),
+                    started.elapsed().as_secs_f64()
+                ),
+            ),
+            Ok(_) => {}
+            Err(e) => {
+                failed.fetch_add(1, Ordering::Relaxed);
+                progress::report(&pb, &format!("dehaze: {e}"));
+            }
+        }
+        pb.inc(1);
+    };
+    pool.install(|| match (&network, args.method) {
+        // A network runs one image at a time: its memory budget is the process's, and its
+        // backend uses the pool's threads within each image.
+        (Some(net), _) => {
+            for (input, output) in collected.inputs.iter().zip(&plan) {
+                one(input, output, &|out| job.process_network(net, input, out));
+            }
+        }
+        (None, MethodChoice::Prior(method)) => {
+            collected
+                .inputs
+                .par_iter()
+                .zip(plan.par_iter())
+                .for_each(|(input, output)| {
+                    one(input, output, &|out| job.process_prior(method, input, out));
+                });
+        }
+        (None, MethodChoice::Network(_)) => unreachable!("networks are loaded above"),
     });
     pb.finish_and_clear();
 
@@ -154,38 +217,112 @@ pub fn run(args: &DehazeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Flags that do not fit the method are usage errors, not silently ignored.
+fn check_flags(args: &DehazeArgs) -> Result<(), String> {
+    match args.method {
+        MethodChoice::Prior(m) => {
+            if args.weights.is_some() {
+                return Err(format!(
+                    "--weights is for network methods; {} needs none",
+                    m.name()
+                ));
+            }
+            if args.save_importance {
+                return Err(format!(
+                    "--save-importance: {} has no importance map (dhr-s and dhr-b have)",
+                    m.name()
+                ));
+            }
+        }
+        MethodChoice::Network(kind) => {
+            if args.save_transmission {
+                return Err(format!(
+                    "--save-transmission: {} estimates no transmission map (dcp, cap and bccr do)",
+                    kind.name()
+                ));
+            }
+            if args.save_importance && !kind.has_importance() {
+                return Err(format!(
+                    "--save-importance: {} has no importance map (dhr-s and dhr-b have)",
+                    kind.name()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The network with `--weights FILE`, else with the weights compiled into this build, else a
+/// refusal that says how to get weights: a network never runs with random weights.
+fn load_network(
+    kind: NetworkKind,
+    weights: Option<&Path>,
+    device: DeviceChoice,
+) -> Result<Network, String> {
+    let device = device.device().map_err(|e| format!("--device: {e}"))?;
+    let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match weights {
+        Some(path) => Some(Network::load(kind, path, &device)),
+        None => Network::load_bundled(kind, &device),
+    }))
+    .map_err(|panic| {
+        format!(
+            "{}: internal error while loading the weights: {}",
+            kind.name(),
+            panic_message(&*panic)
+        )
+    })?;
+    match loaded {
+        Some(Ok(net)) => Ok(net),
+        Some(Err(e)) => Err(format!("cannot load {} weights from {e}", kind.name())),
+        None => Err(format!(
+            "{} has no weights in this build, and networks never run with untrained (random) \
+             weights: {}",
+            kind.name(),
+            kind.weights_hint()
+        )),
+    }
+}
+
+/// Runs `work` for one file, turning a panic (a bug) into this file's error so that the rest of
+/// the batch goes on.
+fn guarded<T>(input: &Input, work: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|panic| {
+        Err(format!(
+            "{}: internal error: {}",
+            input.path.display(),
+            panic_message(&*panic)
+        ))
+    })
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
 /// What to do with each file.
 struct Job {
-    method: Method,
     read: ReadOptions,
     write: WriteOptions,
     save_transmission: bool,
+    save_importance: bool,
+    max_memory: u64,
 }
 
 impl Job {
-    /// Reads, dehazes and writes one image; the error is one line naming the file. A panic
-    /// (a bug) is caught and reported for this file so that the rest of the batch goes on.
-    fn process(&self, input: &Input, output: &Path) -> Result<(), String> {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.process_inner(input, output)
-        }))
-        .unwrap_or_else(|panic| {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            Err(format!("{}: internal error: {what}", input.path.display()))
-        })
-    }
-
-    fn process_inner(&self, input: &Input, output: &Path) -> Result<(), String> {
+    /// Reads, dehazes with a prior and writes one image; the error is one line naming the file.
+    fn process_prior(
+        &self,
+        method: Method,
+        input: &Input,
+        output: &Path,
+    ) -> Result<String, String> {
         let decoded = io::read_image(&input.path, &self.read).map_err(|e| e.to_string())?;
-        let result = self.method.dehaze(&decoded.rgb);
-        if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("{}: cannot create folder: {e}", dir.display()))?;
-        }
+        let result = method.dehaze(&decoded.rgb);
+        create_parent(output)?;
         let out = Decoded {
             rgb: result.image,
             alpha: decoded.alpha,
@@ -197,6 +334,91 @@ impl Job {
             io::write_plane(&t, &result.transmission, false, &self.write)
                 .map_err(|e| e.to_string())?;
         }
-        Ok(())
+        Ok(String::new())
     }
+
+    /// Reads, restores with the network (tiled to the memory limit) and writes one image.
+    /// Returns a note on the tiling for `--verbose`.
+    fn process_network(
+        &self,
+        net: &Network,
+        input: &Input,
+        output: &Path,
+    ) -> Result<String, String> {
+        let Decoded { rgb, alpha, info } =
+            io::read_image(&input.path, &self.read).map_err(|e| e.to_string())?;
+        let (w, h) = (rgb.width(), rgb.height());
+        let multiple = net.size_multiple();
+        let spec = plan_tiles(
+            &net.kind().tiling(),
+            w,
+            h,
+            net.weights_bytes(),
+            self.max_memory,
+            multiple,
+        )
+        .map_err(|e| {
+            format!(
+                "{}: {w}×{h} with {}: {e}",
+                input.path.display(),
+                net.kind().name()
+            )
+        })?;
+        let tiles = AxisTiles::new(w, multiple, &spec).starts.len()
+            * AxisTiles::new(h, multiple, &spec).starts.len();
+        let restored = restore_tiled(
+            &rgb,
+            multiple,
+            &spec,
+            net.device(),
+            |x| net.restore(x),
+            |_, _| {},
+        );
+        // The input is no longer needed; free it before the encoder makes its copies.
+        drop(rgb);
+        create_parent(output)?;
+        let out = Decoded {
+            rgb: restored.image,
+            alpha,
+            info,
+        };
+        io::write_image(output, &out, &self.write).map_err(|e| e.to_string())?;
+        drop(out);
+        if self.save_importance {
+            if let Some(map) = restored.importance {
+                let path = outputs::importance_path(output);
+                io::write_plane(&path, &scaled_to_max(map), false, &self.write)
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(if tiles == 1 {
+            ", whole image".to_string()
+        } else {
+            format!(
+                ", {tiles} tiles of {} px for --max-memory {}",
+                spec.tile,
+                format_bytes(self.max_memory)
+            )
+        })
+    }
+}
+
+/// The importance map divided by its maximum, so that it spans [0, 1] for a grey image
+/// (`w_p` has mean 1 and no fixed upper bound).
+fn scaled_to_max(mut map: Plane) -> Plane {
+    let max = map.data().iter().copied().fold(0.0f32, f32::max);
+    if max > 0.0 {
+        for v in map.data_mut() {
+            *v /= max;
+        }
+    }
+    map
+}
+
+fn create_parent(output: &Path) -> Result<(), String> {
+    if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("{}: cannot create folder: {e}", dir.display()))?;
+    }
+    Ok(())
 }

@@ -34,8 +34,9 @@ use std::time::Instant;
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Dehazing method to evaluate; repeat to compare several side by side.
-    #[arg(short, long = "method", value_name = "METHOD", value_parser = crate::commands::dehaze::method_parser(),
+    /// Dehazing method to evaluate (a prior: dcp, cap, bccr); repeat to compare several side by
+    /// side.
+    #[arg(short, long = "method", value_name = "METHOD", value_parser = crate::commands::dehaze::prior_parser(),
           default_value = "dcp")]
     pub methods: Vec<Method>,
 

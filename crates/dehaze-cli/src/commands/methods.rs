@@ -1,13 +1,61 @@
-//! `dehaze methods`: what `--method` accepts.
+//! `dehaze methods`: what `--method` accepts; for networks, their size and whether this build
+//! can run them without `--weights`.
 
+use crate::method_choice::MethodChoice;
 use dehaze_core::Method;
 use std::process::ExitCode;
 
 pub fn run() -> anyhow::Result<ExitCode> {
-    println!("{:<6} description", "method");
-    for m in Method::ALL {
-        let default = if m == Method::Dcp { " [default]" } else { "" };
-        println!("{:<6} {}{default}", m.name(), m.description());
+    println!(
+        "{:<7} {:>11}  {:<15} description",
+        "method", "parameters", "weights"
+    );
+    for m in MethodChoice::all() {
+        let (params, weights) = match m {
+            MethodChoice::Prior(_) => ("-".to_string(), "none needed"),
+            MethodChoice::Network(k) => (
+                thousands(k.num_params()),
+                if k.bundled_weights().is_some() {
+                    "bundled"
+                } else {
+                    "--weights FILE"
+                },
+            ),
+        };
+        let default = if m == MethodChoice::Prior(Method::Dcp) {
+            " [default]"
+        } else {
+            ""
+        };
+        println!(
+            "{:<7} {params:>11}  {weights:<15} {}{default}",
+            m.name(),
+            m.description()
+        );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `55657426` as `55,657,426`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(super::thousands(55_657_426), "55,657,426");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(1000), "1,000");
+        assert_eq!(super::thousands(0), "0");
+    }
 }

@@ -1,0 +1,69 @@
+//! What `--method` accepts: a classical prior (dehaze-core) or a network (dehaze-nn).
+
+use clap::builder::TypedValueParser;
+use dehaze_core::Method;
+use dehaze_nn::inference::NetworkKind;
+
+/// A dehazing method by its command-line name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MethodChoice {
+    /// A prior-based method (no weights, runs on the CPU, images in parallel).
+    Prior(Method),
+    /// A network (needs weights; one image at a time, tiled to `--max-memory`).
+    Network(NetworkKind),
+}
+
+impl MethodChoice {
+    /// Every method, priors first, in the order `dehaze methods` lists them.
+    pub fn all() -> Vec<MethodChoice> {
+        Method::ALL
+            .into_iter()
+            .map(MethodChoice::Prior)
+            .chain(NetworkKind::ALL.into_iter().map(MethodChoice::Network))
+            .collect()
+    }
+
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            MethodChoice::Prior(m) => m.name(),
+            MethodChoice::Network(k) => k.name(),
+        }
+    }
+
+    /// A one-line description with the paper.
+    pub fn description(self) -> &'static str {
+        match self {
+            MethodChoice::Prior(m) => m.description(),
+            MethodChoice::Network(k) => k.description(),
+        }
+    }
+
+    /// Parses a command-line name.
+    pub fn from_name(name: &str) -> Option<MethodChoice> {
+        Self::all().into_iter().find(|m| m.name() == name)
+    }
+}
+
+/// `--method`'s parser for `dehaze`: the names of [`MethodChoice::all`], so new methods appear
+/// by themselves.
+pub fn parser() -> impl TypedValueParser<Value = MethodChoice> {
+    let names: Vec<&'static str> = MethodChoice::all()
+        .into_iter()
+        .map(MethodChoice::name)
+        .collect();
+    clap::builder::PossibleValuesParser::new(names)
+        .map(|name| MethodChoice::from_name(&name).expect("parser admits only known names"))
+}
+
+/// `--device`'s parser: `cpu`, `cuda`, `wgpu`.
+pub fn device_parser() -> impl TypedValueParser<Value = dehaze_nn::device::DeviceChoice> {
+    clap::builder::PossibleValuesParser::new(dehaze_nn::device::DeviceChoice::NAMES).map(|name| {
+        dehaze_nn::device::DeviceChoice::from_name(&name).expect("parser admits only known names")
+    })
+}
+
+/// `--max-memory`'s parser: `2G`, `1.5GiB`, `800M`, bytes.
+pub fn memory_parser(s: &str) -> Result<u64, String> {
+    dehaze_nn::memory::parse_size(s)
+}

@@ -1,0 +1,447 @@
+//! From a picture to a restored picture through one of the networks: the [`Network`] the
+//! command line loads once and runs on every file, its pre- and post-processing, and the
+//! conversion between [`RgbImage`] (planar `f32` in [0, 1]) and Burn tensors.
+//!
+//! # Pre- and post-processing
+//!
+//! * **KA-Net** (official test code): `x = 2·I − 1` (mean 0.5, std 0.5), forward, then
+//!   `J = clamp(tanh(·), 0, 1)` — the network's output is *not* de-normalised, the negative half
+//!   of tanh saturates to black, exactly as the official `save_image` does.
+//! * **DHR** takes [0, 1] and returns [0, 1]; its importance `w_p = N·softmax(ρ_p/τ)` is returned
+//!   per patch and upsampled here (nearest) to one value per pixel.
+//!
+//! # Sizes
+//!
+//! Both networks need H and W to be multiples of [`Network::size_multiple`] (16). The official
+//! KA-Net test code **crops** the image to the multiple (centred, up to 15 rows and 15 columns
+//! lost). We **pad** instead: the bottom rows and right columns are extended by reflection
+//! (`…, x[n−2], x[n−1] | x[n−2], x[n−3], …`, PyTorch's `ReflectionPad2d`), the padded image is
+//! restored, and the result is cropped back to the input size, so no pixel is lost and the output
+//! has the input's size. On sizes that are already multiples of 16 both are identical; elsewhere
+//! the outputs differ near the padded border (the network sees reflected context instead of
+//! nothing), and KA-Net's global attention makes every pixel depend slightly on the padding.
+
+use std::path::Path;
+
+use burn::module::Module;
+use burn::tensor::module::interpolate;
+use burn::tensor::ops::{InterpolateMode, InterpolateOptions, PadMode};
+use burn::tensor::{Device, Tensor, TensorData};
+use dehaze_core::buffer::{Plane, RgbImage};
+
+use crate::dhr::{Dhr, DhrConfig};
+use crate::ka_net::{self, KaNet, KaNetConfig};
+use crate::weights::WeightsError;
+
+/// Weights compiled into the binary, per network: the one switch for shipping default weights.
+///
+/// To bundle trained DHR-S weights, put them at `weights/dhr-s.safetensors` (repository root)
+/// and set this to `Some(include_bytes!("../../../weights/dhr-s.safetensors"))`. With `None`,
+/// `--method dhr-s` needs `--weights FILE`. KA-Net's official checkpoint (222 MB, not ours to
+/// redistribute) and DHR-B (GPU-trained, 20–60 MB) are never bundled.
+pub const BUNDLED_DHR_S: Option<&[u8]> = None;
+
+/// A dehazing network, by its command-line name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NetworkKind {
+    /// KA-Net (Feng et al., TPAMI 2024) with the official checkpoint.
+    KaNet,
+    /// DHR, small: trainable on a CPU ([`DhrConfig::small`]).
+    DhrS,
+    /// DHR, base: for GPU training ([`DhrConfig::base`]).
+    DhrB,
+}
+
+impl NetworkKind {
+    /// Every network, in the order `dehaze methods` lists them.
+    pub const ALL: [NetworkKind; 3] = [NetworkKind::KaNet, NetworkKind::DhrS, NetworkKind::DhrB];
+
+    /// The command-line name (`--method`).
+    pub fn name(self) -> &'static str {
+        match self {
+            NetworkKind::KaNet => "ka-net",
+            NetworkKind::DhrS => "dhr-s",
+            NetworkKind::DhrB => "dhr-b",
+        }
+    }
+
+    /// A one-line description with the paper.
+    pub fn description(self) -> &'static str {
+        match self {
+            NetworkKind::KaNet => {
+                "KA-Net localization-and-removal network (Feng et al., TPAMI 2024), official weights"
+            }
+            NetworkKind::DhrS => "DHR density-aware restorer, small (after API, arXiv 2601.01992)",
+            NetworkKind::DhrB => "DHR density-aware restorer, base (after API, arXiv 2601.01992)",
+        }
+    }
+
+    /// Parses a command-line name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Whether the network also returns a per-patch importance map.
+    pub fn has_importance(self) -> bool {
+        !matches!(self, NetworkKind::KaNet)
+    }
+
+    /// A network with freshly initialised (random) weights. For counting parameters and for
+    /// tests: random weights never restore an image, and the command line refuses to run them.
+    pub fn build(self, device: &Device) -> Network {
+        let model = match self {
+            NetworkKind::KaNet => {
+                Model::KaNet(Box::new(KaNet::new(&KaNetConfig::official(), device)))
+            }
+            NetworkKind::DhrS => Model::Dhr(Box::new(Dhr::new(&DhrConfig::small(), device))),
+            NetworkKind::DhrB => Model::Dhr(Box::new(Dhr::new(&DhrConfig::base(), device))),
+        };
+        Network {
+            kind: self,
+            model,
+            device: device.clone(),
+        }
+    }
+
+    /// The number of learnable parameters ([`Module::num_params`] on a fresh network).
+    ///
+    /// Burn's layers initialise their parameters lazily and `num_params` reads the shapes
+    /// without initialising them, so this costs microseconds, not the 222 MB of KA-Net.
+    pub fn num_params(self) -> usize {
+        self.build(&crate::device::cpu()).num_params()
+    }
+
+    /// Weights compiled into this binary, if any (see [`BUNDLED_DHR_S`]).
+    pub fn bundled_weights(self) -> Option<&'static [u8]> {
+        match self {
+            NetworkKind::DhrS => BUNDLED_DHR_S,
+            NetworkKind::KaNet | NetworkKind::DhrB => None,
+        }
+    }
+
+    /// How a user gets weights for this network, for the message that refuses to run without.
+    pub fn weights_hint(self) -> &'static str {
+        match self {
+            NetworkKind::KaNet => {
+                "KA-Net needs the official checkpoint (ots_train_Dehaze_627_256_fLD_model1_epoch1.pk, \
+                 linked from the README of github.com/fyxnl/KA_Net): pass it with --weights FILE"
+            }
+            NetworkKind::DhrS => {
+                "train weights with `dehaze train --config configs/dhr-s.toml` and pass them with \
+                 --weights FILE"
+            }
+            NetworkKind::DhrB => {
+                "train weights with `dehaze train --config configs/dhr-b.toml` (a GPU is advised) \
+                 and pass them with --weights FILE"
+            }
+        }
+    }
+}
+
+/// Boxed: the two modules' sizes differ by hundreds of bytes of layer structs.
+enum Model {
+    KaNet(Box<KaNet>),
+    Dhr(Box<Dhr>),
+}
+
+/// A loaded network, ready to restore images on its device.
+pub struct Network {
+    kind: NetworkKind,
+    model: Model,
+    device: Device,
+}
+
+/// What [`Network::restore`] gives, at the input's size.
+#[derive(Debug, Clone)]
+pub struct Restored {
+    /// Restored image `[N, 3, H, W]` in [0, 1].
+    pub image: Tensor<4>,
+    /// DHR's patch importance `w_p` (mean 1 over the patches of the input), one value per pixel
+    /// (each patch's value repeated over its P×P pixels), `[N, 1, H, W]`. `None` for KA-Net.
+    pub importance: Option<Tensor<4>>,
+}
+
+impl Network {
+    /// Loads `kind`'s weights from `path` onto `device`.
+    ///
+    /// The file is checked first (it exists, it is a safetensors file or a PyTorch checkpoint),
+    /// and a DHR file must hold the size `kind` names, so that every failure is one line naming
+    /// the file.
+    pub fn load(kind: NetworkKind, path: &Path, device: &Device) -> Result<Self, WeightsError> {
+        let format = sniff_weights(path)?;
+        let model = match kind {
+            NetworkKind::KaNet => Model::KaNet(Box::new(KaNet::load(
+                path,
+                &KaNetConfig::official(),
+                device,
+            )?)),
+            NetworkKind::DhrS | NetworkKind::DhrB => {
+                if format != WeightsFormat::Safetensors {
+                    return Err(file_error(
+                        path,
+                        "DHR weights are safetensors files (written by `dehaze train`); this is a \
+                         PyTorch checkpoint",
+                    ));
+                }
+                Model::Dhr(Box::new(Dhr::load(path, device)?))
+            }
+        };
+        let net = Network {
+            kind,
+            model,
+            device: device.clone(),
+        };
+        if let Model::Dhr(_) = net.model {
+            let (got, want) = (net.num_params(), kind.num_params());
+            if got != want {
+                let other = NetworkKind::ALL
+                    .into_iter()
+                    .filter(|k| k.has_importance() && *k != kind)
+                    .find(|k| k.num_params() == got)
+                    .map(|k| {
+                        format!(
+                            " (they are {} weights: use --method {})",
+                            k.name(),
+                            k.name()
+                        )
+                    })
+                    .unwrap_or_default();
+                return Err(file_error(
+                    path,
+                    &format!(
+                        "holds a DHR with {got} parameters, but {} has {want}{other}",
+                        kind.name()
+                    ),
+                ));
+            }
+        }
+        Ok(net)
+    }
+
+    /// Loads the weights compiled into the binary ([`NetworkKind::bundled_weights`]); `None` if
+    /// this build has none for `kind`.
+    pub fn load_bundled(kind: NetworkKind, device: &Device) -> Option<Result<Self, WeightsError>> {
+        let bytes = kind.bundled_weights()?;
+        // The loaders read files; a bundled network is a few MB, written once per process.
+        let result = (|| {
+            let named = |e: std::io::Error| {
+                file_error(
+                    Path::new(&format!("<bundled {}>", kind.name())),
+                    &e.to_string(),
+                )
+            };
+            let mut file = tempfile::Builder::new()
+                .suffix(".safetensors")
+                .tempfile()
+                .map_err(named)?;
+            std::io::Write::write_all(&mut file, bytes).map_err(named)?;
+            Self::load(kind, file.path(), device)
+        })();
+        Some(result)
+    }
+
+    /// Which network this is.
+    pub fn kind(&self) -> NetworkKind {
+        self.kind
+    }
+
+    /// The device the weights live on; inputs must be created there.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// H and W of the forward pass must be multiples of this ([`Network::restore`] pads).
+    pub fn size_multiple(&self) -> usize {
+        match &self.model {
+            Model::KaNet(_) => ka_net::SIZE_MULTIPLE,
+            Model::Dhr(net) => net.size_multiple(),
+        }
+    }
+
+    /// Learnable parameters of the loaded network.
+    pub fn num_params(&self) -> usize {
+        match &self.model {
+            Model::KaNet(net) => net.num_params(),
+            Model::Dhr(net) => net.num_params(),
+        }
+    }
+
+    /// Bytes the weights take in memory (`f32`).
+    pub fn weights_bytes(&self) -> u64 {
+        self.num_params() as u64 * 4
+    }
+
+    /// Restores `rgb01` (`[N, 3, H, W]` in [0, 1], any H, W ≥ 1): pads to the size multiple by
+    /// reflection, runs the network with its pre- and post-processing (module docs), and crops
+    /// back to H×W.
+    pub fn restore(&self, rgb01: Tensor<4>) -> Restored {
+        restore_padded(rgb01, self.size_multiple(), |x| self.forward(x))
+    }
+
+    /// One forward pass on a padded input in [0, 1]: image in [0, 1], and DHR's patch importance
+    /// at the patch grid.
+    fn forward(&self, x: Tensor<4>) -> (Tensor<4>, Option<Tensor<4>>) {
+        match &self.model {
+            Model::KaNet(net) => {
+                let (y, _z) = net.forward(x.mul_scalar(2.0).sub_scalar(1.0));
+                (y.clamp(0.0, 1.0), None)
+            }
+            Model::Dhr(net) => {
+                let out = net.forward(x);
+                (out.image, Some(out.importance))
+            }
+        }
+    }
+}
+
+/// The padding and cropping of [`Network::restore`], around any `forward` that takes a padded
+/// `[N, 3, Hp, Wp]` (multiples of `multiple`) and returns the image at that size and optionally
+/// a coarser one-channel map (upsampled here, nearest, to Hp×Wp). Public so that tests can wrap
+/// small stand-in networks in exactly the processing the real ones get.
+pub fn restore_padded(
+    rgb01: Tensor<4>,
+    multiple: usize,
+    forward: impl FnOnce(Tensor<4>) -> (Tensor<4>, Option<Tensor<4>>),
+) -> Restored {
+    let [n, _, h, w] = rgb01.dims();
+    let (hp, wp) = (h.next_multiple_of(multiple), w.next_multiple_of(multiple));
+    let x = pad_bottom_right(rgb01, hp - h, wp - w);
+    let (image, map) = forward(x);
+    let crop = |t: Tensor<4>, c: usize| t.slice([0..n, 0..c, 0..h, 0..w]);
+    let importance = map.map(|m| {
+        let [_, _, mh, mw] = m.dims();
+        let full = if (mh, mw) == (hp, wp) {
+            m
+        } else {
+            interpolate(
+                m,
+                InterpolateOptions::new(InterpolateMode::Nearest).with_output_size([hp, wp]),
+            )
+        };
+        crop(full, 1)
+    });
+    Restored {
+        image: crop(image, 3),
+        importance,
+    }
+}
+
+/// Extends the last `bottom` rows and `right` columns by reflection; where the image is too
+/// small to reflect (padding ≥ its size, i.e. images under 16 px), by repeating the edge.
+fn pad_bottom_right(x: Tensor<4>, bottom: usize, right: usize) -> Tensor<4> {
+    let [_, _, h, w] = x.dims();
+    let mode = |pad: usize, len: usize| {
+        if pad < len {
+            PadMode::Reflect
+        } else {
+            PadMode::Edge
+        }
+    };
+    let x = if bottom > 0 {
+        x.pad([(0, bottom), (0, 0)], mode(bottom, h))
+    } else {
+        x
+    };
+    if right > 0 {
+        x.pad([(0, 0), (0, right)], mode(right, w))
+    } else {
+        x
+    }
+}
+
+/// The index `i` of a padded axis reads in an axis of length `len`: itself inside, reflected
+/// (without repeating the edge) past the end, the edge itself where reflection does not reach —
+/// the element-wise rule of [`pad_bottom_right`].
+pub(crate) fn reflect_index(i: usize, len: usize, pad: usize) -> usize {
+    if i < len {
+        i
+    } else if pad < len {
+        2 * (len - 1) - i
+    } else {
+        len - 1
+    }
+}
+
+/// `image` as a `[1, 3, H, W]` tensor on `device`.
+pub fn image_to_tensor(image: &RgbImage, device: &Device) -> Tensor<4> {
+    let (w, h) = (image.width(), image.height());
+    Tensor::from_data(TensorData::new(image.data().to_vec(), [1, 3, h, w]), device)
+}
+
+/// A `[1, 3, H, W]` tensor as an image (values as they are; the networks' outputs are in
+/// [0, 1] already).
+pub fn tensor_to_image(t: Tensor<4>) -> RgbImage {
+    let [n, c, h, w] = t.dims();
+    assert_eq!(
+        (n, c),
+        (1, 3),
+        "expected one RGB image, got [{n}, {c}, {h}, {w}]"
+    );
+    RgbImage::from_planar(w, h, tensor_values(t))
+}
+
+/// A `[1, 1, H, W]` tensor as a plane.
+pub fn tensor_to_plane(t: Tensor<4>) -> Plane {
+    let [n, c, h, w] = t.dims();
+    assert_eq!((n, c), (1, 1), "expected one map, got [{n}, {c}, {h}, {w}]");
+    Plane::from_vec(w, h, tensor_values(t))
+}
+
+/// The values of a float tensor in row-major order.
+pub(crate) fn tensor_values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data()
+        .try_into_vec_as::<f32>()
+        .expect("a float tensor converts to f32")
+}
+
+/// The kind of a weights file, from its first bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WeightsFormat {
+    /// safetensors: an 8-byte little-endian header length, then a JSON header.
+    Safetensors,
+    /// A PyTorch checkpoint: a zip container (torch ≥ 1.6) or a legacy pickle.
+    PyTorch,
+}
+
+/// Checks that `path` can be read and looks like a weights file, before any loader runs, so
+/// that a wrong path, an empty file or a picture given as `--weights` gets a one-line reason
+/// naming the file.
+pub fn sniff_weights(path: &Path) -> Result<WeightsFormat, WeightsError> {
+    use std::io::Read;
+    let mut file =
+        std::fs::File::open(path).map_err(|e| file_error(path, &format!("cannot open: {e}")))?;
+    let len = file
+        .metadata()
+        .map_err(|e| file_error(path, &format!("cannot read: {e}")))?
+        .len();
+    if len == 0 {
+        return Err(file_error(path, "file is empty"));
+    }
+    let mut head = [0u8; 9];
+    let got = file
+        .read(&mut head)
+        .map_err(|e| file_error(path, &format!("cannot read: {e}")))?;
+    let head = &head[..got];
+    if head.starts_with(b"PK\x03\x04")
+        || (head.first() == Some(&0x80) && head.get(1).is_some_and(|&p| p <= 5))
+    {
+        return Ok(WeightsFormat::PyTorch);
+    }
+    if got == 9 {
+        let header_len = u64::from_le_bytes(head[..8].try_into().expect("8 bytes"));
+        if head[8] == b'{' && header_len >= 2 && header_len <= len - 8 {
+            return Ok(WeightsFormat::Safetensors);
+        }
+    }
+    Err(file_error(
+        path,
+        "not a weights file: expected safetensors or a PyTorch checkpoint (.pt/.pth/.pk)",
+    ))
+}
+
+fn file_error(path: &Path, reason: &str) -> WeightsError {
+    WeightsError::File {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    }
+}
