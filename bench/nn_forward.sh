@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Network forward-pass benchmark: our Burn KA-Net (flex CPU backend) against our PyTorch
 # reference implementation of the same network (tools/ka_net_torch.py), same input size and
-# thread count, one run each, then a ratio table.
+# thread count, one run each, then a ratio table of wall-clock and CPU-time medians (ratio =
+# Burn / PyTorch; below 1 means Burn is faster). On a shared machine the CPU times are the
+# steadier comparison; PyTorch's OpenMP threads spin while waiting, which inflates its wall time
+# when cores are oversubscribed (set OMP_WAIT_POLICY=PASSIVE to avoid that).
 #
 #   bench/nn_forward.sh [MODELS...]        (default: ka-net; dhr-s / dhr-b time Burn only)
 #
@@ -27,19 +30,26 @@ export RAYON_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THRE
 cargo build --release -q -p dehaze-nn --example bench_forward
 BIN="$TARGET/release/examples/bench_forward"
 
-median() { sed -n 's/.*median \([0-9.]*\) ms.*/\1/p' "$1"; }
+# Wall-clock and CPU-time medians from a log line "...: median W ms (...); cpu median C ms".
+wall() { sed -n 's/.*: median \([0-9.]*\) ms.*/\1/p' "$1"; }
+cpu() { sed -n 's/.*cpu median \([0-9.]*\) ms.*/\1/p' "$1"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
-printf '%-8s %6s %7s %12s %12s %10s\n' model size threads "burn ms" "pytorch ms" "burn/torch"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-8s %5s %7s | %9s %9s %6s | %9s %9s %6s\n' model size threads \
+  "burn ms" "torch ms" ratio "burn cpu" "torch cpu" ratio
 for m in "${MODELS[@]}"; do
   "$BIN" --model "$m" --size "$SIZE" --reps "$REPS" > "$OUT/nn_burn_$m.log"
-  burn=$(median "$OUT/nn_burn_$m.log")
-  torch="-" ratio="-"
+  bw=$(wall "$OUT/nn_burn_$m.log") bc=$(cpu "$OUT/nn_burn_$m.log")
+  tw="-" tc="-" rw="-" rc="-"
   if [ "$m" = ka-net ]; then
     "$PY" tools/ka_net_torch.py bench --size "$SIZE" --threads "$THREADS" --reps "$REPS" \
       > "$OUT/nn_torch_$m.log"
-    torch=$(median "$OUT/nn_torch_$m.log")
-    ratio=$(awk -v a="$burn" -v b="$torch" 'BEGIN { printf "%.2f", a / b }')
+    tw=$(wall "$OUT/nn_torch_$m.log") tc=$(cpu "$OUT/nn_torch_$m.log")
+    rw=$(ratio "$bw" "$tw") rc=$(ratio "$bc" "$tc")
   fi
-  printf '%-8s %6s %7s %12s %12s %10s\n' "$m" "$SIZE" "$THREADS" "$burn" "$torch" "$ratio"
+  printf '%-8s %5s %7s | %9s %9s %6s | %9s %9s %6s\n' "$m" "$SIZE" "$THREADS" \
+    "$bw" "$tw" "$rw" "$bc" "$tc" "$rc"
 done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "logs: $OUT/nn_burn_*.log, $OUT/nn_torch_*.log"

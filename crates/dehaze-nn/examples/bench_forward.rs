@@ -96,25 +96,53 @@ fn main() {
     for _ in 0..args.warmup {
         run();
     }
-    let mut ms: Vec<f64> = (0..args.reps)
+    let (mut ms, mut cpu): (Vec<f64>, Vec<f64>) = (0..args.reps)
         .map(|_| {
-            let t0 = Instant::now();
+            let (t0, c0) = (Instant::now(), cpu_ms());
             run();
-            t0.elapsed().as_secs_f64() * 1e3
+            (t0.elapsed().as_secs_f64() * 1e3, cpu_ms() - c0)
         })
-        .collect();
-    ms.sort_by(f64::total_cmp);
-    let median = if ms.len() % 2 == 1 {
-        ms[ms.len() / 2]
-    } else {
-        (ms[ms.len() / 2 - 1] + ms[ms.len() / 2]) / 2.0
-    };
+        .unzip();
+    let wall = median(&mut ms);
     println!(
-        "burn-flex {} threads {} size {s} reps {}: median {median:.1} ms (min {:.1}, max {:.1})",
+        "burn-flex {} threads {} size {s} reps {}: median {wall:.1} ms (min {:.1}, max {:.1}); \
+         cpu median {:.0} ms",
         args.model,
         rayon::current_num_threads(),
         args.reps,
         ms[0],
-        ms[ms.len() - 1]
+        ms[ms.len() - 1],
+        median(&mut cpu)
     );
+}
+
+/// Sorts `v` and returns its median.
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// CPU time (user + system) this process has used so far, in ms, from `/proc/self/stat`
+/// (clock-tick resolution, usually 10 ms); NaN where that file does not exist. On a shared
+/// machine it is a steadier measure than wall time, which includes time spent waiting for a
+/// core.
+fn cpu_ms() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // Linux reports ticks of USER_HZ, which is 100 on every mainstream configuration.
+    f.iter().sum::<f64>() * 10.0
 }

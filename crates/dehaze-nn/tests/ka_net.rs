@@ -398,4 +398,18 @@ fn full_size_parity_with_pytorch_reference() {
     assert_eq!(io.dims(), KaNetConfig::official().dims);
     let (d_out, d_z) = check_parity(&model, &io);
     println!("full-size parity: max |Δout| = {d_out:.3e}, max |Δz| = {d_z:.3e}");
+
+    // The same weights as safetensors and as a legacy (non-zip) pickle of the bare state dict.
+    let x = io.tensor::<4>(&format!("input_{}", io.sizes()[0]));
+    let reference = values(model.forward(x.clone()).0);
+    for name in ["ka_net.safetensors", "ka_net_bare_legacy.pth"] {
+        let mut other = KaNet::load(
+            &Path::new(&dir).join(name),
+            &KaNetConfig::official(),
+            &device(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        other.set_rff(io.tensor("rff_w"), io.tensor("rff_b"));
+        assert_eq!(values(other.forward(x.clone()).0), reference, "{name}");
+    }
 }
