@@ -12,4 +12,5 @@ pub use burn;
 pub mod device;
 pub mod dhr;
 pub mod ka_net;
+pub mod train;
 pub mod weights;
