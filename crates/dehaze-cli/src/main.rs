@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         Some(cli::Command::Synth(a)) => commands::synth::run(&a),
         Some(cli::Command::Metrics(args)) => commands::metrics::run(&args),
         Some(cli::Command::Eval(args)) => commands::eval::run(&args),
+        Some(cli::Command::Train(args)) => commands::train::run(&args),
         None => commands::dehaze::run(&cli.dehaze),
     };
     match result {

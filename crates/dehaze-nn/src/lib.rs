@@ -16,4 +16,5 @@ pub mod ka_net;
 pub mod losses;
 pub mod memory;
 pub mod tiling;
+pub mod train;
 pub mod weights;

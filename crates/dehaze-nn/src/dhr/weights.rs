@@ -73,9 +73,11 @@ impl Dhr {
         match meta.get(KEY_MODEL).map(String::as_str) {
             Some("dhr") => {}
             Some(other) => return Err(format!("holds a `{other}` model, not DHR")),
-            None => return Err(format!(
+            None => {
+                return Err(format!(
                 "no `{KEY_MODEL}` entry in the metadata: not a DHR weights file written by dehaze"
-            )),
+            ))
+            }
         }
         match meta.get(KEY_VERSION).map(String::as_str) {
             Some("1") => {}

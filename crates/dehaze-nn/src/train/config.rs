@@ -1,0 +1,681 @@
+//! The training configuration (TOML), parsed strictly and validated key by key.
+//!
+//! Every table uses `deny_unknown_fields`, so a misspelt key is an error naming it (with the
+//! line) instead of being silently ignored; [`TrainConfig::validate`] then checks every value
+//! and names the offending key (`optim.lr`, `data.crop`, …). Relative paths are resolved
+//! against the folder of the config file, so a run does not depend on the working directory.
+//! `configs/dhr-s.toml` documents every key.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::dhr::DhrConfig;
+
+/// A configuration error; the message names the file, or the key and why its value is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("invalid training config {path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("invalid training config: `{key}`: {reason}")]
+    Value { key: String, reason: String },
+}
+
+fn bad<T>(key: &str, reason: impl Into<String>) -> Result<T, ConfigError> {
+    Err(ConfigError::Value {
+        key: key.to_string(),
+        reason: reason.into(),
+    })
+}
+
+/// The network to train.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ModelName {
+    #[serde(rename = "dhr-s")]
+    DhrS,
+    #[serde(rename = "dhr-b")]
+    DhrB,
+}
+
+/// `[model]`: which network, with optional overrides of its size (for experiments and tests).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSection {
+    /// `dhr-s` (≤ 1 M parameters, CPU) or `dhr-b` (5–15 M, GPU).
+    pub name: ModelName,
+    /// Overrides the base channel width of the named configuration.
+    pub width: Option<usize>,
+    /// Overrides the importance temperature τ.
+    pub tau: Option<f32>,
+}
+
+impl ModelSection {
+    /// The network configuration this section describes.
+    pub fn dhr_config(&self) -> DhrConfig {
+        let mut c = match self.name {
+            ModelName::DhrS => DhrConfig::small(),
+            ModelName::DhrB => DhrConfig::base(),
+        };
+        if let Some(w) = self.width {
+            c.width = w;
+        }
+        if let Some(t) = self.tau {
+            c.tau = t;
+        }
+        c
+    }
+}
+
+/// What a depth folder holds (as `dehaze synth --depth-kind`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DepthKind {
+    /// Stereo disparity (depth ∝ 1/disparity), 0 = unknown.
+    #[default]
+    Disparity,
+    /// Depth (any unit), 0 and 65535 = unknown.
+    Depth,
+}
+
+/// One folder of clean images for on-the-fly synthesis.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyntheticSource {
+    /// Clean images (not recursive).
+    pub clean: PathBuf,
+    /// Depth or disparity maps with the clean images' file stems; images without one (or all,
+    /// without this folder) get the pseudo-depth heuristic.
+    pub depth: Option<PathBuf>,
+    #[serde(default)]
+    pub depth_kind: DepthKind,
+}
+
+/// `[data]`: where the training crops come from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSection {
+    /// Folders of hazy/clear pairs: RESIDE layout (`hazy/` + `clear/`, same file stem, or
+    /// hazy `<id>_<…>` → clear `<id>`) or O-HAZE layout (`*_hazy.*` / `*_GT.*`, in the folder
+    /// or its sub-folders).
+    #[serde(default)]
+    pub pairs: Vec<PathBuf>,
+    /// Clean images (with depth) hazed on the fly by `dehaze_core::synth`.
+    #[serde(default)]
+    pub synthetic: Vec<SyntheticSource>,
+    /// Synthesis config (as `dehaze synth --config`); default: the built-in defaults. Its
+    /// `seed` is replaced by `train.seed`.
+    pub synth_config: Option<PathBuf>,
+    /// Share of each batch's crops drawn from synthesis (the rest from the pairs).
+    #[serde(default = "default_synthetic_fraction")]
+    pub synthetic_fraction: f64,
+    /// Square crop size (a multiple of 16).
+    #[serde(default = "default_crop")]
+    pub crop: usize,
+    /// Random horizontal and vertical flips.
+    #[serde(default = "yes")]
+    pub flips: bool,
+    /// Random rotations by multiples of 90°.
+    #[serde(default = "yes")]
+    pub rotations: bool,
+}
+
+fn default_synthetic_fraction() -> f64 {
+    0.5
+}
+fn default_crop() -> usize {
+    128
+}
+fn yes() -> bool {
+    true
+}
+
+/// The reconstruction loss.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reconstruction {
+    /// `|J − G|`.
+    #[default]
+    L1,
+    /// `√((J − G)² + ε²)`, a smooth L1.
+    Charbonnier,
+}
+
+/// `[loss]`: the terms and their weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LossSection {
+    pub reconstruction: Reconstruction,
+    /// ε of the Charbonnier loss.
+    pub charbonnier_eps: f64,
+    /// Weight the per-patch reconstruction error by DHR's patch importance
+    /// (`Σ_p w_p·‖J_p − G_p‖₁ / N`, SYSTEMS.md §2.2).
+    pub importance_weighted: bool,
+    /// Weight of the density supervision `|sigmoid(ρ_p) − dark(I)_p|`.
+    pub density: f64,
+    /// Weight of the multi-negative contrastive (MNCD) loss, SYSTEMS.md §2.3 (`crate::losses`).
+    pub mncd: f64,
+    /// Weight of the Gaussian perceptual contrastive loss, SYSTEMS.md §1.3 (`crate::losses`).
+    pub contrastive: f64,
+}
+
+impl Default for LossSection {
+    fn default() -> Self {
+        Self {
+            reconstruction: Reconstruction::L1,
+            charbonnier_eps: 1e-3,
+            importance_weighted: true,
+            density: 0.1,
+            mncd: 0.0,
+            contrastive: 0.0,
+        }
+    }
+}
+
+/// The optimiser.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimName {
+    /// Adam; `weight_decay` is L2 added to the gradient.
+    #[default]
+    Adam,
+    /// AdamW; `weight_decay` is decoupled.
+    Adamw,
+}
+
+/// `[optim]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OptimSection {
+    pub name: OptimName,
+    /// Peak learning rate (after warm-up).
+    pub lr: f64,
+    pub betas: [f64; 2],
+    pub eps: f64,
+    pub weight_decay: f64,
+    /// Clip the global gradient norm to this (none if absent).
+    pub grad_clip_norm: Option<f64>,
+}
+
+impl Default for OptimSection {
+    fn default() -> Self {
+        Self {
+            name: OptimName::Adam,
+            lr: 2e-4,
+            betas: [0.9, 0.999],
+            eps: 1e-8,
+            weight_decay: 0.0,
+            grad_clip_norm: None,
+        }
+    }
+}
+
+/// The learning-rate decay after warm-up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScheduleKind {
+    /// Half-cosine from `optim.lr` down to `min_lr` at the last iteration.
+    #[default]
+    Cosine,
+    /// Multiply by `gamma` every `step_size` iterations.
+    Step,
+}
+
+/// `[schedule]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleSection {
+    pub kind: ScheduleKind,
+    /// Linear warm-up iterations from `lr/warmup` to `lr`.
+    pub warmup: u64,
+    /// Final learning rate of the cosine schedule.
+    pub min_lr: f64,
+    /// Step schedule: iterations between decays.
+    pub step_size: u64,
+    /// Step schedule: decay factor.
+    pub gamma: f64,
+}
+
+impl Default for ScheduleSection {
+    fn default() -> Self {
+        Self {
+            kind: ScheduleKind::Cosine,
+            warmup: 0,
+            min_lr: 1e-6,
+            step_size: 10_000,
+            gamma: 0.5,
+        }
+    }
+}
+
+/// `[train]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainSection {
+    /// Optimiser steps in all.
+    pub iterations: u64,
+    /// Crops per step.
+    #[serde(default = "default_batch")]
+    pub batch: usize,
+    /// Seeds the initial weights, the data order, crops, augmentation and synthesis.
+    #[serde(default)]
+    pub seed: u64,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    pub threads: Option<usize>,
+    /// Iterations between rows of the metrics log.
+    #[serde(default = "default_log_interval")]
+    pub log_interval: u64,
+}
+
+fn default_batch() -> usize {
+    8
+}
+fn default_log_interval() -> u64 {
+    10
+}
+
+/// `[validation]`: held-out pairs scored with PSNR/SSIM.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ValidationSection {
+    /// Share of each pair folder's scenes (grouped by id, so the two densities of one RESIDE
+    /// scene stay together) held out for validation.
+    pub fraction: f64,
+    /// Extra pair folders used only for validation.
+    pub pairs: Vec<PathBuf>,
+    /// Iterations between validations (0 = only at the end).
+    pub interval: u64,
+    /// Validation images are centre crops of at most this size (a multiple of 16).
+    pub crop: usize,
+}
+
+impl Default for ValidationSection {
+    fn default() -> Self {
+        Self {
+            fraction: 0.2,
+            pairs: Vec::new(),
+            interval: 500,
+            crop: 256,
+        }
+    }
+}
+
+/// `[checkpoint]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CheckpointSection {
+    /// Iterations between checkpoints (one is also written at the end).
+    pub interval: u64,
+    /// Checkpoints kept (older ones are deleted).
+    pub keep: usize,
+}
+
+impl Default for CheckpointSection {
+    fn default() -> Self {
+        Self {
+            interval: 1000,
+            keep: 3,
+        }
+    }
+}
+
+/// `[output]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSection {
+    /// Run folder: checkpoints/, metrics.csv, curves.png, dhr.safetensors, best.safetensors.
+    pub dir: PathBuf,
+}
+
+/// A whole training configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    pub model: ModelSection,
+    pub data: DataSection,
+    #[serde(default)]
+    pub loss: LossSection,
+    #[serde(default)]
+    pub optim: OptimSection,
+    #[serde(default)]
+    pub schedule: ScheduleSection,
+    pub train: TrainSection,
+    #[serde(default)]
+    pub validation: ValidationSection,
+    #[serde(default)]
+    pub checkpoint: CheckpointSection,
+    pub output: OutputSection,
+}
+
+impl TrainConfig {
+    /// Parses and validates a TOML document; relative paths are resolved against `base`.
+    pub fn from_toml_str(text: &str, base: &Path, name: &str) -> Result<Self, ConfigError> {
+        let mut cfg: Self = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: name.to_string(),
+            message: e.to_string(),
+        })?;
+        cfg.resolve_paths(base);
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Reads, parses and validates a TOML file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::from_toml_str(&text, base, &path.display().to_string())
+    }
+
+    /// The configuration as TOML (paths absolute), recorded in the run folder and checkpoints.
+    pub fn to_toml_string(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let abs = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        self.data.pairs.iter_mut().for_each(abs);
+        for s in &mut self.data.synthetic {
+            abs(&mut s.clean);
+            if let Some(d) = &mut s.depth {
+                abs(d);
+            }
+        }
+        if let Some(p) = &mut self.data.synth_config {
+            abs(p);
+        }
+        self.validation.pairs.iter_mut().for_each(abs);
+        abs(&mut self.output.dir);
+    }
+
+    /// Checks every value; the error names the first offending key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let dhr = self.model.dhr_config();
+        if let Err(e) = dhr.validate() {
+            let key = format!("model.{}", e.split(':').next().unwrap_or("width"));
+            return bad(&key, e);
+        }
+        let mult = dhr.size_multiple();
+
+        let d = &self.data;
+        if d.pairs.is_empty() && d.synthetic.is_empty() {
+            return bad("data", "give `pairs` folders, `synthetic` sources, or both");
+        }
+        if !(0.0..=1.0).contains(&d.synthetic_fraction) {
+            return bad(
+                "data.synthetic_fraction",
+                format!("{} is outside [0, 1]", d.synthetic_fraction),
+            );
+        }
+        if d.synthetic.is_empty() && d.synthetic_fraction > 0.0 && !d.pairs.is_empty() {
+            return bad(
+                "data.synthetic_fraction",
+                format!(
+                    "{} but there are no `data.synthetic` sources; set it to 0",
+                    d.synthetic_fraction
+                ),
+            );
+        }
+        if d.pairs.is_empty() && d.synthetic_fraction < 1.0 && !d.synthetic.is_empty() {
+            return bad(
+                "data.synthetic_fraction",
+                format!(
+                    "{} but there are no `data.pairs` folders; set it to 1",
+                    d.synthetic_fraction
+                ),
+            );
+        }
+        if d.crop < mult || d.crop % mult != 0 || d.crop > 4096 {
+            return bad(
+                "data.crop",
+                format!("{} is not a multiple of {mult} in [{mult}, 4096]", d.crop),
+            );
+        }
+
+        let l = &self.loss;
+        for (key, v) in [
+            ("loss.density", l.density),
+            ("loss.mncd", l.mncd),
+            ("loss.contrastive", l.contrastive),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return bad(key, format!("weight {v} must be finite and >= 0"));
+            }
+        }
+        if !(l.charbonnier_eps.is_finite() && l.charbonnier_eps > 0.0) {
+            return bad(
+                "loss.charbonnier_eps",
+                format!("{} must be > 0", l.charbonnier_eps),
+            );
+        }
+        // The contrastive terms live in `crate::losses` (another work item). Until it is part
+        // of this build, asking for them must fail loudly instead of training without them.
+        for (key, v, what) in [
+            ("loss.mncd", l.mncd, "the MNCD loss"),
+            (
+                "loss.contrastive",
+                l.contrastive,
+                "the perceptual contrastive loss",
+            ),
+        ] {
+            if v != 0.0 && !super::loss::EXTERNAL_LOSSES_AVAILABLE {
+                return bad(
+                    key,
+                    format!(
+                        "{v}: {what} is not available in this build (the `losses` module of \
+                         dehaze-nn is missing); set it to 0"
+                    ),
+                );
+            }
+        }
+
+        let o = &self.optim;
+        if !(o.lr.is_finite() && o.lr > 0.0 && o.lr <= 1.0) {
+            return bad("optim.lr", format!("{} is outside (0, 1]", o.lr));
+        }
+        for (i, b) in o.betas.iter().enumerate() {
+            if !(0.0..1.0).contains(b) {
+                return bad(
+                    "optim.betas",
+                    format!("beta{} = {b} is outside [0, 1)", i + 1),
+                );
+            }
+        }
+        if !(o.eps.is_finite() && o.eps > 0.0) {
+            return bad("optim.eps", format!("{} must be > 0", o.eps));
+        }
+        if !(o.weight_decay.is_finite() && o.weight_decay >= 0.0) {
+            return bad(
+                "optim.weight_decay",
+                format!("{} must be >= 0", o.weight_decay),
+            );
+        }
+        if let Some(c) = o.grad_clip_norm {
+            if !(c.is_finite() && c > 0.0) {
+                return bad("optim.grad_clip_norm", format!("{c} must be > 0"));
+            }
+        }
+
+        let t = &self.train;
+        if t.iterations == 0 {
+            return bad("train.iterations", "must be at least 1");
+        }
+        if t.batch == 0 || t.batch > 4096 {
+            return bad("train.batch", format!("{} is outside 1..=4096", t.batch));
+        }
+        if t.threads == Some(0) {
+            return bad(
+                "train.threads",
+                "must be at least 1 (omit it to use every core)",
+            );
+        }
+        if t.log_interval == 0 {
+            return bad("train.log_interval", "must be at least 1");
+        }
+
+        let s = &self.schedule;
+        if s.warmup >= t.iterations {
+            return bad(
+                "schedule.warmup",
+                format!(
+                    "{} is not below train.iterations = {}",
+                    s.warmup, t.iterations
+                ),
+            );
+        }
+        if !(s.min_lr.is_finite() && s.min_lr >= 0.0 && s.min_lr <= o.lr) {
+            return bad(
+                "schedule.min_lr",
+                format!("{} is outside [0, optim.lr]", s.min_lr),
+            );
+        }
+        if s.kind == ScheduleKind::Step {
+            if s.step_size == 0 {
+                return bad("schedule.step_size", "must be at least 1");
+            }
+            if !(s.gamma.is_finite() && s.gamma > 0.0 && s.gamma <= 1.0) {
+                return bad("schedule.gamma", format!("{} is outside (0, 1]", s.gamma));
+            }
+        }
+
+        let v = &self.validation;
+        if !(0.0..1.0).contains(&v.fraction) {
+            return bad(
+                "validation.fraction",
+                format!("{} is outside [0, 1)", v.fraction),
+            );
+        }
+        if v.crop < mult || v.crop % mult != 0 {
+            return bad(
+                "validation.crop",
+                format!("{} is not a positive multiple of {mult}", v.crop),
+            );
+        }
+
+        if self.checkpoint.interval == 0 {
+            return bad("checkpoint.interval", "must be at least 1");
+        }
+        if self.checkpoint.keep == 0 {
+            return bad("checkpoint.keep", "must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+        [model]
+        name = "dhr-s"
+        [data]
+        pairs = ["pairs"]
+        synthetic_fraction = 0.0
+        [train]
+        iterations = 100
+        [output]
+        dir = "run"
+    "#;
+
+    fn parse(text: &str) -> Result<TrainConfig, ConfigError> {
+        TrainConfig::from_toml_str(text, Path::new("/base"), "test.toml")
+    }
+
+    #[test]
+    fn minimal_config_gets_defaults_and_absolute_paths() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.data.crop, 128);
+        assert_eq!(c.train.batch, 8);
+        assert_eq!(c.optim.name, OptimName::Adam);
+        assert_eq!(c.data.pairs, vec![PathBuf::from("/base/pairs")]);
+        assert_eq!(c.output.dir, PathBuf::from("/base/run"));
+        assert_eq!(c.model.dhr_config(), DhrConfig::small());
+        // Round trip through the recorded TOML.
+        let back = parse(&c.to_toml_string()).unwrap();
+        assert_eq!(back, c);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_key() {
+        let e = parse(&MINIMAL.replace("iterations = 100", "iterations = 100\nbatchsize = 4"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("batchsize"), "{e}");
+        let e = parse(&MINIMAL.replace("dhr-s", "dhr-xl"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("dhr-xl"), "{e}");
+        let cases = [
+            ("[optim]\nlr = -1.0", "optim.lr"),
+            ("[optim]\nbetas = [0.9, 1.0]", "optim.betas"),
+            ("[loss]\ndensity = -0.5", "loss.density"),
+            ("[schedule]\nwarmup = 100", "schedule.warmup"),
+            (
+                "[schedule]\nkind = \"step\"\nstep_size = 0",
+                "schedule.step_size",
+            ),
+            ("[validation]\nfraction = 1.0", "validation.fraction"),
+            ("[validation]\ncrop = 100", "validation.crop"),
+            ("[checkpoint]\ninterval = 0", "checkpoint.interval"),
+        ];
+        for (extra, key) in cases {
+            let e = parse(&format!("{MINIMAL}\n{extra}"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(&format!("`{key}`")), "{extra}: {e}");
+        }
+        let e = parse(&MINIMAL.replace("pairs = [\"pairs\"]", "pairs = [\"p\"]\ncrop = 120"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`data.crop`"), "{e}");
+        let e = parse(&MINIMAL.replace("synthetic_fraction = 0.0", "synthetic_fraction = 0.5"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`data.synthetic_fraction`"), "{e}");
+        let e = parse(&MINIMAL.replace("name = \"dhr-s\"", "name = \"dhr-s\"\nwidth = 0"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`model.width`"), "{e}");
+    }
+
+    #[test]
+    fn external_loss_weights_are_refused_while_the_losses_are_missing() {
+        for key in ["mncd", "contrastive"] {
+            let r = parse(&format!("{MINIMAL}\n[loss]\n{key} = 0.1"));
+            if super::super::loss::EXTERNAL_LOSSES_AVAILABLE {
+                assert!(r.is_ok());
+            } else {
+                let e = r.unwrap_err().to_string();
+                assert!(
+                    e.contains(&format!("`loss.{key}`")) && e.contains("not available"),
+                    "{e}"
+                );
+            }
+        }
+        assert!(parse(&format!("{MINIMAL}\n[loss]\nmncd = 0.0")).is_ok());
+    }
+
+    #[test]
+    fn the_shipped_dhr_s_recipe_is_valid() {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/dhr-s.toml");
+        let c = TrainConfig::from_file(&p).unwrap();
+        assert_eq!(c.model.dhr_config(), DhrConfig::small());
+        assert_eq!(c.data.pairs.len(), 5);
+        assert_eq!(c.data.synthetic.len(), 4);
+        assert!(c
+            .data
+            .synth_config
+            .as_ref()
+            .unwrap()
+            .ends_with("configs/synth.toml"));
+        assert!(c.output.dir.ends_with("configs/../runs/dhr-s"));
+    }
+}

@@ -1,0 +1,243 @@
+use super::*;
+use std::cell::Cell;
+use std::path::Path;
+
+thread_local! {
+    /// Test hook: the loss of this (1-based) iteration is replaced by NaN.
+    pub(super) static POISON_AT: Cell<Option<u64>> = const { Cell::new(None) };
+}
+
+/// A procedural 8-bit RGB image with some structure.
+fn scene(w: u32, h: u32, phase: f32) -> image::RgbImage {
+    image::RgbImage::from_fn(w, h, |x, y| {
+        let v = |c: f32| {
+            (127.0 + 110.0 * ((x as f32 * 0.21 + phase) * c + y as f32 * 0.13).sin()) as u8
+        };
+        image::Rgb([v(1.0), v(1.3), v(0.7)])
+    })
+}
+
+/// A run folder with 4 RESIDE-style pairs (uniform haze over a pattern) and 2 clean images
+/// for synthesis; returns the config text.
+fn fixture(dir: &Path, iterations: u64) -> String {
+    let pairs = dir.join("pairs/P");
+    std::fs::create_dir_all(pairs.join("hazy")).unwrap();
+    std::fs::create_dir_all(pairs.join("clear")).unwrap();
+    for i in 0..4u32 {
+        let clear = scene(48, 48, i as f32);
+        let hazy = image::RgbImage::from_fn(48, 48, |x, y| {
+            let p = clear.get_pixel(x, y);
+            image::Rgb(p.0.map(|v| (0.55 * v as f32 + 0.45 * 210.0) as u8))
+        });
+        clear.save(pairs.join(format!("clear/000{i}.png"))).unwrap();
+        hazy.save(pairs.join(format!("hazy/000{i}_a.png"))).unwrap();
+    }
+    let clean = dir.join("clean");
+    std::fs::create_dir_all(&clean).unwrap();
+    scene(64, 48, 7.0).save(clean.join("a.png")).unwrap();
+    scene(48, 64, 9.0).save(clean.join("b.png")).unwrap();
+    format!(
+        r#"
+[model]
+name = "dhr-s"
+width = 4
+
+[data]
+pairs = ["pairs/P"]
+synthetic = [{{ clean = "clean" }}]
+synthetic_fraction = 0.5
+crop = 32
+
+[loss]
+reconstruction = "charbonnier"
+density = 0.1
+
+[optim]
+name = "adamw"
+lr = 1e-3
+weight_decay = 1e-4
+
+[schedule]
+warmup = 2
+
+[train]
+iterations = {iterations}
+batch = 2
+seed = 5
+log_interval = 1
+
+[validation]
+fraction = 0.25
+interval = 3
+crop = 32
+
+[checkpoint]
+interval = 3
+keep = 2
+
+[output]
+dir = "run"
+"#
+    )
+}
+
+fn config(dir: &Path, text: &str, out: &str) -> TrainConfig {
+    let text = text.replace("dir = \"run\"", &format!("dir = \"{out}\""));
+    TrainConfig::from_toml_str(&text, dir, "test.toml").unwrap()
+}
+
+fn opts(resume: bool) -> RunOptions {
+    RunOptions {
+        device: crate::device::cpu(),
+        resume,
+    }
+}
+
+/// Stops the run after a given iteration.
+struct StopAt(u64);
+impl Observer for StopAt {
+    fn step(&mut self, iteration: u64, _: f32, _: f64) -> ControlFlow<()> {
+        if iteration == self.0 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
+}
+
+/// The tensors of a safetensors file, by name.
+fn tensors(path: &Path) -> Vec<(String, Vec<u8>)> {
+    let bytes = std::fs::read(path).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut v: Vec<(String, Vec<u8>)> = st
+        .tensors()
+        .into_iter()
+        .map(|(n, t)| (n, t.data().to_vec()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The training-loss columns of metrics.csv (speed excluded).
+fn losses(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            format!(
+                "{},{},{},{},{},{},{}",
+                f[0], f[1], f[2], f[3], f[4], f[6], f[7]
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn resume_is_exact() {
+    let t = tempfile::tempdir().unwrap();
+    let text = fixture(t.path(), 6);
+
+    // Straight through.
+    let a = config(t.path(), &text, "a");
+    let sa = run(&a, &opts(false), &mut Silent).unwrap();
+    assert_eq!(sa.iterations, 6);
+
+    // Interrupted after iteration 3 (where a checkpoint is written), then resumed.
+    let b = config(t.path(), &text, "b");
+    let sb = run(&b, &opts(false), &mut StopAt(3)).unwrap();
+    assert_eq!(sb.iterations, 3);
+    let sb = run(&b, &opts(true), &mut Silent).unwrap();
+    assert_eq!(sb.iterations, 6);
+
+    let (wa, wb) = (tensors(&sa.weights), tensors(&sb.weights));
+    assert!(wa.len() > 50, "{} tensors", wa.len());
+    assert_eq!(wa, wb, "resumed run ended with different weights");
+    assert_eq!(
+        losses(&a.output.dir.join("metrics.csv")),
+        losses(&b.output.dir.join("metrics.csv"))
+    );
+    // It trained: the weights moved away from the seeded initialisation.
+    let init = Dhr::new_seeded(&a.model.dhr_config(), &crate::device::cpu(), 5);
+    let tmp = t.path().join("init.safetensors");
+    init.save(&tmp).unwrap();
+    assert_ne!(tensors(&tmp), wa);
+
+    // The run folder's contents.
+    for f in [
+        "config.toml",
+        "metrics.csv",
+        "curves.png",
+        "dhr.safetensors",
+        "best.safetensors",
+    ] {
+        assert!(a.output.dir.join(f).is_file(), "{f} missing");
+    }
+    let ckpts = checkpoint::root(&a.output.dir);
+    let mut names: Vec<String> = std::fs::read_dir(&ckpts)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["iter-00000003", "iter-00000006", "latest"],
+        "keep = 2"
+    );
+    let rows = std::fs::read_to_string(a.output.dir.join("metrics.csv")).unwrap();
+    assert_eq!(
+        rows.lines().filter(|l| l.ends_with(",,")).count(),
+        6,
+        "{rows}"
+    );
+    assert_eq!(rows.lines().count(), 1 + 6 + 2, "{rows}");
+    assert!(sa.best_psnr.is_some());
+    // The final weights load and run.
+    let m = Dhr::load(&sa.weights, &crate::device::cpu()).unwrap();
+    assert_eq!(m.config().width, 4);
+
+    // Resuming a finished run is refused.
+    let e = run(&a, &opts(true), &mut Silent).unwrap_err().to_string();
+    assert!(e.contains("already"), "{e}");
+    // Resuming with another seed is refused.
+    let mut c = a.clone();
+    c.train.seed = 6;
+    c.train.iterations = 9;
+    let e = run(&c, &opts(true), &mut Silent).unwrap_err().to_string();
+    assert!(e.contains("train.seed"), "{e}");
+}
+
+#[test]
+fn a_nan_loss_stops_and_keeps_the_last_good_checkpoint() {
+    let t = tempfile::tempdir().unwrap();
+    let text = fixture(t.path(), 8);
+    let c = config(t.path(), &text, "nan");
+    POISON_AT.with(|p| p.set(Some(5)));
+    let e = run(&c, &opts(false), &mut Silent).unwrap_err();
+    POISON_AT.with(|p| p.set(None));
+    let msg = e.to_string();
+    assert!(msg.contains("NaN at iteration 5"), "{msg}");
+    assert!(
+        msg.contains("iter-00000003") && msg.contains("(iteration 3)"),
+        "{msg}"
+    );
+    let latest = checkpoint::latest(&c.output.dir).unwrap().unwrap();
+    assert!(latest.ends_with("iter-00000003"));
+    assert_eq!(checkpoint::read_state(&latest).unwrap().iteration, 3);
+    assert!(!c.output.dir.join("dhr.safetensors").exists());
+    // And the run resumes from there.
+    let s = run(&c, &opts(true), &mut Silent).unwrap();
+    assert_eq!(s.iterations, 8);
+}
+
+#[test]
+fn missing_data_and_resume_without_checkpoint_are_clear_errors() {
+    let t = tempfile::tempdir().unwrap();
+    let text = fixture(t.path(), 3);
+    let mut c = config(t.path(), &text, "x");
+    let e = run(&c, &opts(true), &mut Silent).unwrap_err().to_string();
+    assert!(e.contains("--resume") && e.contains("no checkpoint"), "{e}");
+    c.data.pairs = vec![t.path().join("nowhere")];
+    let e = run(&c, &opts(false), &mut Silent).unwrap_err().to_string();
+    assert!(e.contains("nowhere") && e.contains("not a folder"), "{e}");
+}
