@@ -43,7 +43,11 @@ impl KaNet {
 
     /// Loads a checkpoint: the official PyTorch pickle (state dict under `model`, keys prefixed
     /// with `module.`), or the same tensors as safetensors.
-    pub fn load(_path: &Path, _config: &KaNetConfig, _device: &Device) -> Result<Self, WeightsError> {
+    pub fn load(
+        _path: &Path,
+        _config: &KaNetConfig,
+        _device: &Device,
+    ) -> Result<Self, WeightsError> {
         todo!("KA-Net loader")
     }
 
