@@ -1,5 +1,5 @@
 //! Dehazing networks on Burn: KA-Net (exact port of the official inference network) and API's
-//! DHR restorer, their losses and their training loop.
+//! DHR restorer, their losses and their training loop, and API's learned haze generator (AHG).
 //!
 //! Burn 0.22 dispatches every tensor operation to the backend of the tensor's [`Device`], so the
 //! models here are written once and run on any backend compiled in: the pure-Rust `flex` CPU
@@ -9,6 +9,7 @@
 
 pub use burn;
 
+pub mod ahg;
 pub mod device;
 pub mod dhr;
 pub mod inference;
