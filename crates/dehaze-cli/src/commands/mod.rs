@@ -5,3 +5,4 @@ pub mod eval;
 pub mod methods;
 pub mod metrics;
 pub mod synth;
+pub mod train_ahg;
