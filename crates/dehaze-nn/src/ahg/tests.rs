@@ -373,4 +373,3 @@ fn bilinear_resize_keeps_constants_and_ramps() {
     let row = &r.plane(0)[..5];
     assert!(row.windows(2).all(|p| p[1] > p[0]), "{row:?}");
 }
-
