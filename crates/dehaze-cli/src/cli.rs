@@ -31,6 +31,8 @@ pub enum Command {
     Methods,
     /// Synthesise a paired hazy/clear dataset from clean images (and depth maps).
     Synth(crate::commands::synth::SynthArgs),
+    /// Train the learned haze generator (API's AHG) on hazy/clear pairs, for `synth --ahg`.
+    TrainAhg(crate::commands::train_ahg::TrainAhgArgs),
     /// Print image-quality metrics as CSV (with --clear, also PSNR/SSIM against ground truth).
     Metrics(MetricsArgs),
     /// Run methods over a set of images, score everything, and write a report

@@ -32,6 +32,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(cli::Command::Methods) => commands::methods::run(),
         Some(cli::Command::Synth(a)) => commands::synth::run(&a),
+        Some(cli::Command::TrainAhg(a)) => commands::train_ahg::run(&a),
         Some(cli::Command::Metrics(args)) => commands::metrics::run(&args),
         Some(cli::Command::Eval(args)) => commands::eval::run(&args),
         Some(cli::Command::Train(args)) => commands::train::run(&args),

@@ -6,3 +6,4 @@ pub mod methods;
 pub mod metrics;
 pub mod synth;
 pub mod train;
+pub mod train_ahg;

@@ -124,13 +124,13 @@ impl DhrConfig {
         if self.width == 0 {
             return Err("width: must be at least 1".into());
         }
-        if self.patch == 0 || self.patch % 8 != 0 {
+        if self.patch == 0 || !self.patch.is_multiple_of(8) {
             return Err(format!(
                 "patch: {} is not a positive multiple of 8",
                 self.patch
             ));
         }
-        if self.attention_heads > 0 && (8 * self.width) % self.attention_heads != 0 {
+        if self.attention_heads > 0 && !(8 * self.width).is_multiple_of(self.attention_heads) {
             return Err(format!(
                 "attention_heads: {} does not divide the bottleneck width {}",
                 self.attention_heads,

@@ -432,7 +432,7 @@ impl TrainConfig {
                 ),
             );
         }
-        if d.crop < mult || d.crop % mult != 0 || d.crop > 4096 {
+        if d.crop < mult || !d.crop.is_multiple_of(mult) || d.crop > 4096 {
             return bad(
                 "data.crop",
                 format!("{} is not a multiple of {mult} in [{mult}, 4096]", d.crop),
@@ -552,7 +552,7 @@ impl TrainConfig {
                 format!("{} is outside [0, 1)", v.fraction),
             );
         }
-        if v.crop < mult || v.crop % mult != 0 {
+        if v.crop < mult || !v.crop.is_multiple_of(mult) {
             return bad(
                 "validation.crop",
                 format!("{} is not a positive multiple of {mult}", v.crop),

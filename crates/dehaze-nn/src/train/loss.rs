@@ -7,7 +7,7 @@
 //! ```
 //!
 //! `ŵ` is DHR's patch importance with the gradient stopped (`importance_weighted = true`), or
-//! 1. The stop-gradient matters: if the loss could move `w`, the cheapest way to lower
+//! one everywhere. The stop-gradient matters: if the loss could move `w`, the cheapest way to lower
 //! `Σ w_p·e_p` would be to move importance onto the patches that are already easy, the
 //! opposite of the intent. The head is trained instead by the reconstruction loss through
 //! the decoder gates (where emphasising dense patches helps the restoration) and by the
