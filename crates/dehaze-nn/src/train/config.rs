@@ -158,6 +158,9 @@ pub struct LossSection {
     pub mncd: f64,
     /// Weight of the Gaussian perceptual contrastive loss, SYSTEMS.md §1.3 (`crate::losses`).
     pub contrastive: f64,
+    /// VGG19 weights (torchvision's, as safetensors) for the contrastive terms' features;
+    /// without it they use the seeded stand-in extractor (the log says which).
+    pub features: Option<PathBuf>,
 }
 
 impl Default for LossSection {
@@ -169,6 +172,7 @@ impl Default for LossSection {
             density: 0.1,
             mncd: 0.0,
             contrastive: 0.0,
+            features: None,
         }
     }
 }
@@ -392,6 +396,9 @@ impl TrainConfig {
             abs(p);
         }
         self.validation.pairs.iter_mut().for_each(abs);
+        if let Some(p) = &mut self.loss.features {
+            abs(p);
+        }
         abs(&mut self.output.dir);
     }
 
@@ -455,22 +462,13 @@ impl TrainConfig {
                 format!("{} must be > 0", l.charbonnier_eps),
             );
         }
-        // The contrastive terms live in `crate::losses` (another work item). Until it is part
-        // of this build, asking for them must fail loudly instead of training without them.
-        for (key, v, what) in [
-            ("loss.mncd", l.mncd, "the MNCD loss"),
-            (
-                "loss.contrastive",
-                l.contrastive,
-                "the perceptual contrastive loss",
-            ),
-        ] {
-            if v != 0.0 && !super::loss::EXTERNAL_LOSSES_AVAILABLE {
+        if let Some(p) = &l.features {
+            if !p.is_file() {
                 return bad(
-                    key,
+                    "loss.features",
                     format!(
-                        "{v}: {what} is not available in this build (the `losses` module of \
-                         dehaze-nn is missing); set it to 0"
+                        "{}: no such file (VGG19 weights as safetensors)",
+                        p.display()
                     ),
                 );
             }
@@ -647,20 +645,31 @@ mod tests {
     }
 
     #[test]
-    fn external_loss_weights_are_refused_while_the_losses_are_missing() {
+    fn contrastive_weights_parse_and_a_missing_vgg_file_is_named() {
         for key in ["mncd", "contrastive"] {
-            let r = parse(&format!("{MINIMAL}\n[loss]\n{key} = 0.1"));
-            if super::super::loss::EXTERNAL_LOSSES_AVAILABLE {
-                assert!(r.is_ok());
-            } else {
-                let e = r.unwrap_err().to_string();
-                assert!(
-                    e.contains(&format!("`loss.{key}`")) && e.contains("not available"),
-                    "{e}"
-                );
-            }
+            let c = parse(&format!("{MINIMAL}\n[loss]\n{key} = 0.1")).unwrap();
+            assert_eq!(
+                if key == "mncd" {
+                    c.loss.mncd
+                } else {
+                    c.loss.contrastive
+                },
+                0.1
+            );
+            let e = parse(&format!("{MINIMAL}\n[loss]\n{key} = -1"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(&format!("`loss.{key}`")), "{e}");
         }
-        assert!(parse(&format!("{MINIMAL}\n[loss]\nmncd = 0.0")).is_ok());
+        let e = parse(&format!(
+            "{MINIMAL}\n[loss]\nmncd = 0.1\nfeatures = \"no-such-vgg19.safetensors\""
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("`loss.features`") && e.contains("no-such-vgg19"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -17,12 +17,15 @@ pub struct Row {
     pub loss: Option<f64>,
     pub reconstruction: Option<f64>,
     pub density: Option<f64>,
+    /// The weighted contrastive terms (MNCD, Gaussian perceptual), 0 when unused.
+    pub contrastive: Option<f64>,
     pub it_per_s: Option<f64>,
     pub val_psnr: Option<f64>,
     pub val_ssim: Option<f64>,
 }
 
-const HEADER: &str = "iteration,lr,loss,reconstruction,density,it_per_s,val_psnr,val_ssim";
+const HEADER: &str =
+    "iteration,lr,loss,reconstruction,density,contrastive,it_per_s,val_psnr,val_ssim";
 
 fn cell(v: Option<f64>) -> String {
     v.map(|x| format!("{x:.6e}")).unwrap_or_default()
@@ -31,12 +34,13 @@ fn cell(v: Option<f64>) -> String {
 impl Row {
     fn to_csv(&self) -> String {
         format!(
-            "{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{}",
             self.iteration,
             cell(self.lr),
             cell(self.loss),
             cell(self.reconstruction),
             cell(self.density),
+            cell(self.contrastive),
             cell(self.it_per_s),
             cell(self.val_psnr),
             cell(self.val_ssim)
@@ -45,7 +49,7 @@ impl Row {
 
     fn from_csv(line: &str) -> Option<Self> {
         let f: Vec<&str> = line.split(',').collect();
-        if f.len() != 8 {
+        if f.len() != 9 {
             return None;
         }
         let num = |s: &str| -> Option<Option<f64>> {
@@ -61,9 +65,10 @@ impl Row {
             loss: num(f[2])?,
             reconstruction: num(f[3])?,
             density: num(f[4])?,
-            it_per_s: num(f[5])?,
-            val_psnr: num(f[6])?,
-            val_ssim: num(f[7])?,
+            contrastive: num(f[5])?,
+            it_per_s: num(f[6])?,
+            val_psnr: num(f[7])?,
+            val_ssim: num(f[8])?,
         })
     }
 }

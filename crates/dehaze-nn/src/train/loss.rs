@@ -14,24 +14,71 @@
 //! dark-channel density term. Since `w` has mean 1 the weighted loss stays on the scale of the
 //! plain one.
 //!
-//! The contrastive terms (`loss.mncd`, `loss.contrastive`) belong to `crate::losses`, which is
-//! not part of this build: [`EXTERNAL_LOSSES_AVAILABLE`] is false and a nonzero weight is a
-//! config error. Wiring them in = set the flag, add their terms in [`Objective::compute`].
+//! The contrastive terms of [`crate::losses`] are added when their weights are nonzero:
+//!
+//! ```text
+//! + λ_m · (L_spatial + L_freq)          MNCD (SYSTEMS.md §2.3), `loss.mncd` = λ_m
+//! + λ_c · L_gauss(J, G, I)              Gaussian perceptual contrastive (§1.3), `loss.contrastive`
+//! ```
+//!
+//! The spec's λ_s = λ_f = 0.1 is `mncd = 0.1`. MNCD's K = 3 negatives per crop are built by
+//! [`mncd_negatives`]: the hazy input I itself; a denser re-hazed copy
+//! `I' = s·I + (1 − s)·A` (s = [`REHAZE_SCALE`], A the dark-channel airlight of the crop),
+//! which under `I = t·J + (1 − t)·A` is the same scene at transmission `s·t`; and the dark
+//! channel prior's restoration of I, the "weaker dehazer". The feature extractor is VGG19 from
+//! `loss.features` (torchvision weights as safetensors) or, without it, the seeded stand-in of
+//! [`FeatureExtractor::load_or_seeded`]; the run's log names which.
 
 use burn::nn::pool::AvgPool2dConfig;
 use burn::prelude::*;
+use dehaze_core::priors::dark_channel::{dark_channel, estimate_airlight, DarkChannelPrior};
+use dehaze_core::priors::Dehazer;
+use dehaze_core::RgbImage;
 
 use super::config::{LossSection, Reconstruction};
+use super::data::Batch;
 use crate::dhr::{dark_channel_density, DhrOutput};
+use crate::losses::{FeatureExtractor, GaussianContrastive, MncdConfig};
+use crate::weights::WeightsError;
 
-/// Whether `crate::losses` (MNCD, perceptual contrastive) is in this build.
-pub const EXTERNAL_LOSSES_AVAILABLE: bool = false;
+/// The transmission factor of MNCD's re-hazed negative: `t' = REHAZE_SCALE · t`.
+pub const REHAZE_SCALE: f32 = 0.6;
+
+/// The negatives of MNCD for a batch, each `[N, 3, crop, crop]` on `device`: the hazy crops,
+/// their denser re-hazed copies and their DCP restorations (see the module docs).
+pub fn mncd_negatives(batch: &Batch, device: &Device) -> Vec<Tensor<4>> {
+    let plane = batch.crop * batch.crop;
+    let mut denser = Vec::with_capacity(batch.hazy.len());
+    let mut dcp = Vec::with_capacity(batch.hazy.len());
+    let prior = DarkChannelPrior::default();
+    for crop in batch.hazy.chunks_exact(3 * plane) {
+        let img = RgbImage::from_planar(batch.crop, batch.crop, crop.to_vec());
+        let a = estimate_airlight(
+            &img,
+            &dark_channel(&img, prior.patch_size),
+            prior.top_fraction,
+        );
+        for (c, channel) in crop.chunks_exact(plane).enumerate() {
+            let haze = (1.0 - REHAZE_SCALE) * a[c];
+            denser.extend(channel.iter().map(|v| REHAZE_SCALE * v + haze));
+        }
+        dcp.extend_from_slice(prior.dehaze(&img).image.data());
+    }
+    let shape = [batch.n, 3, batch.crop, batch.crop];
+    [batch.hazy.clone(), denser, dcp]
+        .into_iter()
+        .map(|v| Tensor::from_data(TensorData::new(v, shape), device))
+        .collect()
+}
 
 /// The loss and its parts, as tensors (the parts are detached, for logging).
 pub struct LossTerms {
     pub total: Tensor<1>,
     pub reconstruction: Tensor<1>,
     pub density: Tensor<1>,
+    /// The weighted contrastive terms `λ_m·(L_spatial + L_freq) + λ_c·L_gauss` (zero when
+    /// both weights are).
+    pub contrastive: Tensor<1>,
 }
 
 /// The configured objective.
@@ -39,18 +86,66 @@ pub struct LossTerms {
 pub struct Objective {
     cfg: LossSection,
     patch: usize,
+    /// The frozen feature extractor, when a contrastive weight is nonzero.
+    features: Option<FeatureExtractor>,
 }
 
 impl Objective {
-    pub fn new(cfg: &LossSection, patch: usize) -> Self {
-        Self {
+    /// The objective of `cfg` for patch size `patch`; loads the feature extractor on `device`
+    /// when a contrastive term needs it.
+    pub fn new(cfg: &LossSection, patch: usize, device: &Device) -> Result<Self, WeightsError> {
+        let features = if cfg.mncd > 0.0 || cfg.contrastive > 0.0 {
+            Some(FeatureExtractor::load_or_seeded(
+                cfg.features.as_deref(),
+                device,
+            )?)
+        } else {
+            None
+        };
+        Ok(Self {
             cfg: cfg.clone(),
             patch,
-        }
+            features,
+        })
     }
 
-    /// The loss of a batch: `hazy` the input, `clear` the target, `out` DHR's output on it.
-    pub fn compute(&self, out: &DhrOutput, hazy: Tensor<4>, clear: Tensor<4>) -> LossTerms {
+    /// Whether [`Self::compute`] needs MNCD's negatives.
+    pub fn needs_negatives(&self) -> bool {
+        self.cfg.mncd > 0.0
+    }
+
+    /// Which feature extractor the contrastive terms use, if any (for the run's log).
+    pub fn features_description(&self) -> Option<String> {
+        self.features.as_ref().map(FeatureExtractor::describe)
+    }
+
+    /// The loss of a batch: `hazy` the input, `clear` the target, `out` DHR's output on it,
+    /// `negatives` MNCD's negatives ([`mncd_negatives`]; may be empty when `loss.mncd` = 0).
+    pub fn compute(
+        &self,
+        out: &DhrOutput,
+        hazy: Tensor<4>,
+        clear: Tensor<4>,
+        negatives: &[Tensor<4>],
+    ) -> LossTerms {
+        let mut contrastive = Tensor::<1>::zeros([1], &hazy.device());
+        if let Some(features) = &self.features {
+            if self.cfg.mncd > 0.0 {
+                let m = MncdConfig::default();
+                let spatial = m.spatial(features, out.image.clone(), clear.clone(), negatives);
+                let freq = m.frequency(out.image.clone(), clear.clone(), negatives);
+                contrastive = contrastive + (spatial + freq).mul_scalar(self.cfg.mncd);
+            }
+            if self.cfg.contrastive > 0.0 {
+                let g = GaussianContrastive::default().forward(
+                    features,
+                    out.image.clone(),
+                    clear.clone(),
+                    hazy.clone(),
+                );
+                contrastive = contrastive + g.mul_scalar(self.cfg.contrastive);
+            }
+        }
         let diff = out.image.clone() - clear;
         let err = match self.cfg.reconstruction {
             Reconstruction::L1 => diff.abs(),
@@ -68,7 +163,7 @@ impl Objective {
         } else {
             per_patch.mean()
         };
-        let mut total = reconstruction.clone();
+        let mut total = reconstruction.clone() + contrastive.clone();
         let density = if self.cfg.density > 0.0 {
             let target = dark_channel_density(hazy, self.patch).detach();
             let d = (out.density.clone() - target).abs().mean();
@@ -81,6 +176,7 @@ impl Objective {
             total,
             reconstruction: reconstruction.detach(),
             density: density.detach(),
+            contrastive: contrastive.detach(),
         }
     }
 }

@@ -3,7 +3,8 @@
 //! * [`config`]: the TOML configuration, validated key by key;
 //! * [`data`]: pair folders (RESIDE / O-HAZE layouts), on-the-fly synthesis, the validation
 //!   split, crops and flips/rotations, all reproducible per seed;
-//! * [`loss`]: the (importance-weighted) reconstruction and density terms;
+//! * [`loss`]: the (importance-weighted) reconstruction and density terms, and the
+//!   contrastive ones (MNCD, Gaussian perceptual) of [`crate::losses`] when weighted;
 //! * [`schedule`]: warm-up + cosine/step learning rate, a pure function of the iteration;
 //! * [`checkpoint`]: atomic checkpoints with weights, optimiser state and data-stream state;
 //! * [`log`] / [`plot`]: `metrics.csv` and `curves.png`.
@@ -281,14 +282,22 @@ pub fn run(
         .map_err(TrainError::Io)?;
 
     let schedule = Schedule::from_config(config);
-    let objective = Objective::new(&config.loss, dhr_config.patch);
+    let objective = Objective::new(&config.loss, dhr_config.patch, &ad).map_err(|e| {
+        TrainError::Config(ConfigError::Value {
+            key: "loss.features".into(),
+            reason: e.to_string(),
+        })
+    })?;
+    if let Some(f) = objective.features_description() {
+        obs.note(&format!("contrastive features: {f}"));
+    }
     let total = config.train.iterations;
     let (log_every, val_every, ckpt_every) = (
         config.train.log_interval,
         config.validation.interval,
         config.checkpoint.interval,
     );
-    let mut acc = (0.0f64, 0.0f64, 0.0f64, 0u64);
+    let mut acc = (0.0f64, 0.0f64, 0.0f64, 0.0f64, 0u64);
     let mut t_log = Instant::now();
     // Speed shown live: an exponential moving average of the step rate (validation and
     // checkpoint time excluded); the log reports the plain mean over each interval.
@@ -309,9 +318,15 @@ pub fn run(
     let mut it = start;
     while it < total {
         let lr = schedule.lr(it);
-        let (x, y) = batch_tensors(sampler.next_batch(&train_data, config.train.batch)?, &ad);
+        let batch = sampler.next_batch(&train_data, config.train.batch)?;
+        let negatives = if objective.needs_negatives() {
+            loss::mncd_negatives(&batch, &ad)
+        } else {
+            Vec::new()
+        };
+        let (x, y) = batch_tensors(batch, &ad);
         let out = model.forward(x.clone());
-        let terms = objective.compute(&out, x, y);
+        let terms = objective.compute(&out, x, y, &negatives);
         let loss: f32 = terms.total.clone().into_scalar();
         #[cfg(test)]
         let loss = if tests::POISON_AT.with(|p| p.get()) == Some(it + 1) {
@@ -333,9 +348,10 @@ pub fn run(
         acc.0 += loss as f64;
         acc.1 += terms.reconstruction.into_scalar::<f32>() as f64;
         acc.2 += terms.density.into_scalar::<f32>() as f64;
-        acc.3 += 1;
+        acc.3 += terms.contrastive.into_scalar::<f32>() as f64;
+        acc.4 += 1;
         if it % log_every == 0 || it == total {
-            let n = acc.3 as f64;
+            let n = acc.4 as f64;
             let speed = n / t_log.elapsed().as_secs_f64().max(1e-9);
             log.push(Row {
                 iteration: it,
@@ -343,11 +359,12 @@ pub fn run(
                 loss: Some(acc.0 / n),
                 reconstruction: Some(acc.1 / n),
                 density: Some(acc.2 / n),
+                contrastive: Some(acc.3 / n),
                 it_per_s: Some(speed),
                 ..Default::default()
             })
             .map_err(TrainError::Io)?;
-            acc = (0.0, 0.0, 0.0, 0);
+            acc = (0.0, 0.0, 0.0, 0.0, 0);
             t_log = Instant::now();
         }
         let rate = 1.0 / t_step.elapsed().as_secs_f64().max(1e-9);

@@ -126,8 +126,8 @@ fn losses(path: &Path) -> Vec<String> {
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
             format!(
-                "{},{},{},{},{},{},{}",
-                f[0], f[1], f[2], f[3], f[4], f[6], f[7]
+                "{},{},{},{},{},{},{},{}",
+                f[0], f[1], f[2], f[3], f[4], f[5], f[7], f[8]
             )
         })
         .collect()
@@ -240,4 +240,82 @@ fn missing_data_and_resume_without_checkpoint_are_clear_errors() {
     c.data.pairs = vec![t.path().join("nowhere")];
     let e = run(&c, &opts(false), &mut Silent).unwrap_err().to_string();
     assert!(e.contains("nowhere") && e.contains("not a folder"), "{e}");
+}
+
+#[test]
+fn mncd_negatives_are_the_input_a_denser_copy_and_dcp() {
+    let (n, crop) = (2, 32);
+    let plane = crop * crop;
+    // Each crop: a pattern under uniform haze, I = 0.5·J + 0.5·0.9.
+    let mut hazy = Vec::new();
+    for i in 0..n {
+        let img = scene(crop as u32, crop as u32, i as f32 * 3.0);
+        for c in 0..3 {
+            hazy.extend(img.pixels().map(|p| 0.5 * p.0[c] as f32 / 255.0 + 0.45));
+        }
+    }
+    let batch = data::Batch {
+        clear: hazy.clone(),
+        hazy: hazy.clone(),
+        n,
+        crop,
+        synthetic: 0,
+    };
+    let negs = loss::mncd_negatives(&batch, &crate::device::cpu());
+    assert_eq!(negs.len(), 3);
+    let host = |t: &Tensor<4>| {
+        assert_eq!(t.dims(), [n, 3, crop, crop]);
+        t.clone().into_data().try_into_vec::<f32>().unwrap()
+    };
+    assert_eq!(host(&negs[0]), hazy);
+    // Denser: I' − s·I = (1 − s)·A, one constant per crop and channel, A in (0, 1].
+    let denser = host(&negs[1]);
+    for (k, (d, h)) in denser
+        .chunks_exact(plane)
+        .zip(hazy.chunks_exact(plane))
+        .enumerate()
+    {
+        let haze: Vec<f32> = d
+            .iter()
+            .zip(h)
+            .map(|(d, h)| d - loss::REHAZE_SCALE * h)
+            .collect();
+        let a = haze[0] / (1.0 - loss::REHAZE_SCALE);
+        assert!(a > 0.5 && a <= 1.0, "crop/channel {k}: airlight {a}");
+        assert!(haze.iter().all(|v| (v - haze[0]).abs() < 1e-5));
+    }
+    // DCP removes haze: its output is darker (the haze lifted every value) and not the input.
+    let dcp = host(&negs[2]);
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+    assert!(
+        mean(&dcp) < mean(&hazy) - 0.05,
+        "{} vs {}",
+        mean(&dcp),
+        mean(&hazy)
+    );
+}
+
+#[test]
+fn contrastive_terms_enter_the_loss() {
+    let t = tempfile::tempdir().unwrap();
+    let text = fixture(t.path(), 3).replace(
+        "density = 0.1",
+        "density = 0.1\nmncd = 0.1\ncontrastive = 0.1",
+    );
+    let c = config(t.path(), &text, "mncd");
+    assert_eq!((c.loss.mncd, c.loss.contrastive), (0.1, 0.1));
+    let s = run(&c, &opts(false), &mut Silent).unwrap();
+    assert_eq!(s.iterations, 3);
+    let rows = std::fs::read_to_string(c.output.dir.join("metrics.csv")).unwrap();
+    for line in rows.lines().skip(1).filter(|l| l.ends_with(",,")) {
+        let f: Vec<f64> = line
+            .split(',')
+            .take(6)
+            .map(|v| v.parse().unwrap())
+            .collect();
+        let (total, rec, density, contrastive) = (f[2], f[3], f[4], f[5]);
+        assert!(contrastive > 0.0 && contrastive.is_finite(), "{line}");
+        let sum = rec + 0.1 * density + contrastive;
+        assert!((total - sum).abs() < 1e-4 * total.max(1.0), "{line}");
+    }
 }
