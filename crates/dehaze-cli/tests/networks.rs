@@ -142,9 +142,8 @@ fn gpu_device_without_the_feature_names_it() {
     assert!(err.contains("--features cuda"), "{err}");
 }
 
-/// Needs `KaNet::new` and `Dhr::new` (their own branches); run with `--ignored` after merging.
+/// `dehaze methods` builds each network once to count its learnable parameters.
 #[test]
-#[ignore = "needs the KA-Net and DHR layers (KaNet::new, Dhr::new), which land on other branches"]
 fn methods_lists_networks_with_exact_parameter_counts() {
     let dir = tempfile::tempdir().unwrap();
     let out = dehaze(&["methods"], dir.path());
@@ -173,4 +172,75 @@ fn methods_lists_networks_with_exact_parameter_counts() {
     assert!(s > 0 && s <= 1_000_000, "dhr-s: {s}");
     assert!((5_000_000..=15_000_000).contains(&b), "dhr-b: {b}");
     assert!(row("ka-net").contains("--weights FILE"), "{text}");
+}
+
+/// DHR weights as `dehaze train` writes them (seeded, untrained: enough for the plumbing).
+fn dhr_weights(dir: &Path) {
+    use dehaze_nn::dhr::{Dhr, DhrConfig};
+    let cpu = dehaze_nn::device::cpu();
+    Dhr::new_seeded(&DhrConfig::small(), &cpu, 1)
+        .save(&dir.join("w.safetensors"))
+        .unwrap();
+}
+
+#[test]
+fn dhr_with_weights_dehazes_and_writes_its_importance() {
+    let dir = with_picture();
+    let d = dir.path();
+    dhr_weights(d);
+    let out = dehaze(
+        &[
+            "in.png",
+            "-m",
+            "dhr-s",
+            "--weights",
+            "w.safetensors",
+            "-o",
+            "out.png",
+            "--save-importance",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    for f in ["out.png", "out_importance.png"] {
+        let img = image::open(d.join(f)).unwrap();
+        assert_eq!((img.width(), img.height()), (24, 20), "{f}");
+    }
+}
+
+#[test]
+fn eval_scores_a_network_beside_the_priors() {
+    let dir = with_picture();
+    let d = dir.path();
+    dhr_weights(d);
+    let out = dehaze(
+        &[
+            "eval",
+            "-m",
+            "dcp",
+            "-m",
+            "dhr-s",
+            "--weights",
+            "w.safetensors",
+            "--hazy",
+            "in.png",
+            "-o",
+            "rep",
+        ],
+        d,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary = std::fs::read_to_string(d.join("rep/summary.md")).unwrap();
+    assert!(summary.contains("| dhr-s |"), "{summary}");
+    assert!(d.join("rep/dhr-s/in.png").is_file());
+    // Two networks in one run, or weights without a network, are usage errors.
+    for args in [
+        vec!["-m", "dhr-s", "-m", "dhr-b", "--weights", "w.safetensors"],
+        vec!["-m", "dcp", "--weights", "w.safetensors"],
+    ] {
+        let mut all = vec!["eval", "--hazy", "in.png", "-o", "rep2"];
+        all.extend(args);
+        let out = dehaze(&all, d);
+        assert_eq!(out.status.code(), Some(2), "{all:?}: {}", stderr(&out));
+    }
 }

@@ -4,27 +4,19 @@ use crate::inputs::{self, Input};
 use crate::method_choice::{self, MethodChoice};
 use crate::outputs::{self, Target};
 use crate::progress;
-use clap::builder::TypedValueParser;
 use clap::{Args, ValueEnum};
-use dehaze_core::buffer::Plane;
+use dehaze_core::buffer::{Plane, RgbImage};
 use dehaze_core::io::{self, Decoded, ReadOptions, WriteOptions, DEFAULT_MAX_PIXELS};
 use dehaze_core::Method;
 use dehaze_nn::device::DeviceChoice;
 use dehaze_nn::inference::{Network, NetworkKind};
 use dehaze_nn::memory::{format_bytes, plan_tiles};
-use dehaze_nn::tiling::{restore_tiled, AxisTiles};
+use dehaze_nn::tiling::{restore_tiled, AxisTiles, RestoredImage, TileSpec};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
-
-/// The prior-based methods' parser (the names of [`Method::ALL`]), for `eval`, which runs the
-/// priors only.
-pub(crate) fn prior_parser() -> impl clap::builder::TypedValueParser<Value = Method> {
-    clap::builder::PossibleValuesParser::new(Method::ALL.map(Method::name))
-        .map(|name| Method::from_name(&name).expect("parser admits only known names"))
-}
 
 /// Output formats for `--format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -254,7 +246,7 @@ fn check_flags(args: &DehazeArgs) -> Result<(), String> {
 
 /// The network with `--weights FILE`, else with the weights compiled into this build, else a
 /// refusal that says how to get weights: a network never runs with random weights.
-fn load_network(
+pub(crate) fn load_network(
     kind: NetworkKind,
     weights: Option<&Path>,
     device: DeviceChoice,
@@ -347,33 +339,8 @@ impl Job {
     ) -> Result<String, String> {
         let Decoded { rgb, alpha, info } =
             io::read_image(&input.path, &self.read).map_err(|e| e.to_string())?;
-        let (w, h) = (rgb.width(), rgb.height());
-        let multiple = net.size_multiple();
-        let spec = plan_tiles(
-            &net.kind().tiling(),
-            w,
-            h,
-            net.weights_bytes(),
-            self.max_memory,
-            multiple,
-        )
-        .map_err(|e| {
-            format!(
-                "{}: {w}×{h} with {}: {e}",
-                input.path.display(),
-                net.kind().name()
-            )
-        })?;
-        let tiles = AxisTiles::new(w, multiple, &spec).starts.len()
-            * AxisTiles::new(h, multiple, &spec).starts.len();
-        let restored = restore_tiled(
-            &rgb,
-            multiple,
-            &spec,
-            net.device(),
-            |x| net.restore(x),
-            |_, _| {},
-        );
+        let (restored, tiles, spec) = restore_within(net, &rgb, self.max_memory)
+            .map_err(|e| format!("{}: {e}", input.path.display()))?;
         // The input is no longer needed; free it before the encoder makes its copies.
         drop(rgb);
         create_parent(output)?;
@@ -401,6 +368,37 @@ impl Job {
             )
         })
     }
+}
+
+/// Restores `rgb` with `net` in tiles sized for `max_memory` (one tile when it fits). Returns
+/// the result, the number of tiles and their layout; the error says why no tile fits.
+pub(crate) fn restore_within(
+    net: &Network,
+    rgb: &RgbImage,
+    max_memory: u64,
+) -> Result<(RestoredImage, usize, TileSpec), String> {
+    let (w, h) = (rgb.width(), rgb.height());
+    let multiple = net.size_multiple();
+    let spec = plan_tiles(
+        &net.kind().tiling(),
+        w,
+        h,
+        net.weights_bytes(),
+        max_memory,
+        multiple,
+    )
+    .map_err(|e| format!("{w}×{h} with {}: {e}", net.kind().name()))?;
+    let tiles = AxisTiles::new(w, multiple, &spec).starts.len()
+        * AxisTiles::new(h, multiple, &spec).starts.len();
+    let restored = restore_tiled(
+        rgb,
+        multiple,
+        &spec,
+        net.device(),
+        |x| net.restore(x),
+        |_, _| {},
+    );
+    Ok((restored, tiles, spec))
 }
 
 /// The importance map divided by its maximum, so that it spans [0, 1] for a grey image

@@ -15,8 +15,10 @@
 //! ground-truth row has the no-reference metrics only, as a target for them. A method that fails
 //! (or panics) on an image is recorded in its row; the batch goes on and the exit code is 1.
 
+use crate::commands::dehaze::{load_network, restore_within};
 use crate::commands::metrics::{self, cell, csv_field, guarded, ClearIndex, Values, METRICS};
 use crate::inputs::{self, Input};
+use crate::method_choice::{self, MethodChoice};
 use crate::outputs::{self, Target};
 use crate::progress;
 use crate::report;
@@ -24,7 +26,8 @@ use base64::Engine as _;
 use clap::Args;
 use dehaze_core::io::{self, Decoded, ReadOptions, SourceInfo, WriteOptions, DEFAULT_MAX_PIXELS};
 use dehaze_core::metrics::Rgb8;
-use dehaze_core::Method;
+use dehaze_nn::device::DeviceChoice;
+use dehaze_nn::inference::Network;
 use rayon::prelude::*;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -34,11 +37,23 @@ use std::time::Instant;
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Dehazing method to evaluate (a prior: dcp, cap, bccr); repeat to compare several side by
-    /// side.
-    #[arg(short, long = "method", value_name = "METHOD", value_parser = crate::commands::dehaze::prior_parser(),
+    /// Dehazing method to evaluate (`dehaze methods` lists them); repeat to compare several side
+    /// by side. At most one network (ka-net, dhr-s, dhr-b) per run, with its --weights.
+    #[arg(short, long = "method", value_name = "METHOD", value_parser = method_choice::parser(),
           default_value = "dcp")]
-    pub methods: Vec<Method>,
+    pub methods: Vec<MethodChoice>,
+
+    /// Weights of the network method (as `dehaze --weights`).
+    #[arg(long, value_name = "FILE")]
+    pub weights: Option<PathBuf>,
+
+    /// Where the network runs (as `dehaze --device`).
+    #[arg(long, value_parser = method_choice::device_parser(), default_value = "cpu")]
+    pub device: DeviceChoice,
+
+    /// Memory limit of the network (as `dehaze --max-memory`).
+    #[arg(long, value_name = "SIZE", value_parser = method_choice::memory_parser, default_value = "2G")]
+    pub max_memory: u64,
 
     /// Hazy images: folders, files or glob patterns (quoted).
     #[arg(long, required = true, num_args = 1.., value_name = "IN")]
@@ -153,12 +168,44 @@ pub struct VariantSummary {
 }
 
 pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
-    let mut methods: Vec<Method> = Vec::new();
+    let mut methods: Vec<MethodChoice> = Vec::new();
     for &m in &args.methods {
         if !methods.contains(&m) {
             methods.push(m);
         }
     }
+    let networks: Vec<_> = methods
+        .iter()
+        .filter_map(|m| match m {
+            MethodChoice::Network(k) => Some(*k),
+            MethodChoice::Prior(_) => None,
+        })
+        .collect();
+    let network = match (networks.as_slice(), &args.weights) {
+        ([], None) => None,
+        ([], Some(_)) => {
+            eprintln!("dehaze: --weights is for a network method (ka-net, dhr-s, dhr-b)");
+            return Ok(ExitCode::from(2));
+        }
+        ([kind], weights) => match load_network(*kind, weights.as_deref(), args.device) {
+            Ok(net) => Some(net),
+            Err(e) => {
+                eprintln!("dehaze: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        },
+        (several, _) => {
+            eprintln!(
+                "dehaze: one network per eval run (--weights names its weights), not {}",
+                several
+                    .iter()
+                    .map(|k| k.name())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            );
+            return Ok(ExitCode::from(2));
+        }
+    };
     let collected = inputs::collect_reported(&args.hazy, args.recursive);
     let Ok(clear) = ClearIndex::open_arg(args.clear.as_deref()) else {
         return Ok(ExitCode::from(2));
@@ -200,6 +247,8 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
 
     let job = Job {
         methods: &methods,
+        network: network.as_ref(),
+        max_memory: args.max_memory,
         clear: clear.as_ref(),
         read: ReadOptions {
             max_pixels: args.max_pixels,
@@ -210,21 +259,23 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         .num_threads(args.jobs.unwrap_or(0))
         .build()?;
     let pb = progress::bar(images.len(), "evaluating");
+    let one = |(i, input): (usize, &Input)| {
+        let save: Vec<Option<&Result<PathBuf, String>>> = saves.iter().map(|s| s.get(i)).collect();
+        let (result, messages, failed) = job.evaluate(input, &save);
+        for msg in &messages {
+            progress::report(&pb, &format!("dehaze: {msg}"));
+        }
+        pb.inc(1);
+        (result, failed)
+    };
+    // A network takes one image at a time (its memory budget is the process's; its backend
+    // uses the pool's threads within the image); priors alone run images in parallel.
     let results: Vec<(ImageResult, bool)> = pool.install(|| {
-        images
-            .par_iter()
-            .enumerate()
-            .map(|(i, input)| {
-                let save: Vec<Option<&Result<PathBuf, String>>> =
-                    saves.iter().map(|s| s.get(i)).collect();
-                let (result, messages, failed) = job.evaluate(input, &save);
-                for msg in &messages {
-                    progress::report(&pb, &format!("dehaze: {msg}"));
-                }
-                pb.inc(1);
-                (result, failed)
-            })
-            .collect()
+        if job.network.is_some() {
+            images.iter().enumerate().map(one).collect()
+        } else {
+            images.par_iter().enumerate().map(one).collect()
+        }
     });
     pb.finish_and_clear();
     let failures = results.iter().filter(|(_, failed)| *failed).count();
@@ -275,7 +326,10 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
 
 /// What to do with each image.
 struct Job<'a> {
-    methods: &'a [Method],
+    methods: &'a [MethodChoice],
+    /// The loaded network of the network method, if there is one.
+    network: Option<&'a Network>,
+    max_memory: u64,
     clear: Option<&'a ClearIndex>,
     read: ReadOptions,
     thumb_size: u32,
@@ -333,10 +387,17 @@ impl Job<'_> {
             vec![self.scored_row("input", Kind::Input, None, &hazy8, reference.as_ref())];
         for (k, &method) in self.methods.iter().enumerate() {
             let started = Instant::now();
-            let dehazed = guarded(|| method.dehaze(&hazy));
+            let dehazed = guarded(|| match (method, self.network) {
+                (MethodChoice::Prior(m), _) => Ok(m.dehaze(&hazy).image),
+                (MethodChoice::Network(_), Some(net)) => {
+                    restore_within(net, &hazy, self.max_memory).map(|(r, _, _)| r.image)
+                }
+                (MethodChoice::Network(k), None) => Err(format!("{}: not loaded", k.name())),
+            })
+            .and_then(|r| r);
             let seconds = started.elapsed().as_secs_f64();
             let out = match dehazed {
-                Ok(d) => d.image,
+                Ok(image) => image,
                 Err(e) => {
                     rows.push(Row {
                         variant: method.name().to_string(),
@@ -449,7 +510,7 @@ pub fn thumbnail(img: &Rgb8, long_side: u32) -> Result<Thumb, String> {
 }
 
 /// Per variant (input, each method, ground truth if any image has one): means and counts.
-pub fn summarise(methods: &[Method], results: &[ImageResult]) -> Vec<VariantSummary> {
+pub fn summarise(methods: &[MethodChoice], results: &[ImageResult]) -> Vec<VariantSummary> {
     let mut variants: Vec<(String, Kind)> = vec![("input".into(), Kind::Input)];
     variants.extend(methods.iter().map(|m| (m.name().to_string(), Kind::Method)));
     if results.iter().any(|r| r.clear.is_some()) {

@@ -468,7 +468,12 @@ mod tests {
     #[test]
     fn page_has_table_chart_and_one_slider_per_readable_image() {
         let images = fake();
-        let summary = summarise(&[dehaze_core::Method::Dcp], &images);
+        let summary = summarise(
+            &[crate::method_choice::MethodChoice::Prior(
+                dehaze_core::Method::Dcp,
+            )],
+            &images,
+        );
         let html = render(&Page {
             title: "T",
             methods: &["dcp"],

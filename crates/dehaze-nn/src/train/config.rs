@@ -673,18 +673,21 @@ mod tests {
     }
 
     #[test]
-    fn the_shipped_dhr_s_recipe_is_valid() {
-        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/dhr-s.toml");
-        let c = TrainConfig::from_file(&p).unwrap();
-        assert_eq!(c.model.dhr_config(), DhrConfig::small());
-        assert_eq!(c.data.pairs.len(), 5);
-        assert_eq!(c.data.synthetic.len(), 4);
-        assert!(c
-            .data
-            .synth_config
-            .as_ref()
-            .unwrap()
-            .ends_with("configs/synth.toml"));
-        assert!(c.output.dir.ends_with("configs/../runs/dhr-s"));
+    fn the_shipped_recipes_are_valid() {
+        for (name, size) in [("dhr-s", DhrConfig::small()), ("dhr-b", DhrConfig::base())] {
+            let p =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../configs/{name}.toml"));
+            let c = TrainConfig::from_file(&p).unwrap();
+            assert_eq!(c.model.dhr_config(), size);
+            assert_eq!(c.data.pairs.len(), 5);
+            assert_eq!(c.data.synthetic.len(), 4);
+            assert!(c
+                .data
+                .synth_config
+                .as_ref()
+                .unwrap()
+                .ends_with("configs/synth.toml"));
+            assert!(c.output.dir.ends_with(format!("configs/../runs/{name}")));
+        }
     }
 }
