@@ -67,3 +67,22 @@ pub fn device_parser() -> impl TypedValueParser<Value = dehaze_nn::device::Devic
 pub fn memory_parser(s: &str) -> Result<u64, String> {
     dehaze_nn::memory::parse_size(s)
 }
+
+/// The flags of a network method, shared by `dehaze` and `dehaze eval`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct NetworkArgs {
+    /// Weights for a network method: the official KA-Net checkpoint (.pk/.pth, or safetensors),
+    /// or DHR weights written by `dehaze train` (safetensors).
+    #[arg(long, value_name = "FILE")]
+    pub weights: Option<std::path::PathBuf>,
+
+    /// Where a network runs. cuda and wgpu exist only in builds with the cargo feature of the
+    /// same name.
+    #[arg(long, value_parser = device_parser(), default_value = "cpu")]
+    pub device: dehaze_nn::device::DeviceChoice,
+
+    /// Memory limit for a network method (e.g. 2G, 1.5GiB, 800M): large images are processed
+    /// in overlapping tiles sized to stay within it.
+    #[arg(long, value_name = "SIZE", value_parser = memory_parser, default_value = "2G")]
+    pub max_memory: u64,
+}

@@ -166,6 +166,27 @@ pub fn has_image_extension(path: &Path) -> bool {
         .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
+/// The files of `dir` (not its subfolders) with an image extension, sorted by name; the error
+/// names the folder.
+pub fn list_images(dir: &Path) -> Result<Vec<std::path::PathBuf>, String> {
+    let rd = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: cannot list folder: {e}", dir.display()))?;
+    let mut files: Vec<std::path::PathBuf> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && has_image_extension(p))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// A file's name without its extension (lossy UTF-8; empty if it has none), the key that pairs
+/// hazy, clear and depth files.
+pub fn file_stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 /// Reads an image file (PNG, JPEG, TIFF, WebP, BMP), applying EXIF orientation.
 ///
 /// Fails with a one-line reason for an empty, truncated, corrupt or unsupported file, and for

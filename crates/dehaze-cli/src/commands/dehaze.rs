@@ -1,14 +1,13 @@
 //! `dehaze IN... [-o OUT|DIR]`: the main job.
 
 use crate::inputs::{self, Input};
-use crate::method_choice::{self, MethodChoice};
+use crate::method_choice::{self, MethodChoice, NetworkArgs};
 use crate::outputs::{self, Target};
 use crate::progress;
 use clap::{Args, ValueEnum};
 use dehaze_core::buffer::{Plane, RgbImage};
 use dehaze_core::io::{self, Decoded, ReadOptions, WriteOptions, DEFAULT_MAX_PIXELS};
 use dehaze_core::Method;
-use dehaze_nn::device::DeviceChoice;
 use dehaze_nn::inference::{Network, NetworkKind};
 use dehaze_nn::memory::{format_bytes, plan_tiles};
 use dehaze_nn::tiling::{restore_tiled, AxisTiles, RestoredImage, TileSpec};
@@ -44,20 +43,8 @@ pub struct DehazeArgs {
     #[arg(short, long, value_parser = method_choice::parser(), default_value = "dcp")]
     pub method: MethodChoice,
 
-    /// Weights for a network method: the official KA-Net checkpoint (.pk/.pth, or safetensors),
-    /// or DHR weights written by `dehaze train` (safetensors).
-    #[arg(long, value_name = "FILE")]
-    pub weights: Option<PathBuf>,
-
-    /// Where a network runs. cuda and wgpu exist only in builds with the cargo feature of the
-    /// same name.
-    #[arg(long, value_parser = method_choice::device_parser(), default_value = "cpu")]
-    pub device: DeviceChoice,
-
-    /// Memory limit for a network method (e.g. 2G, 1.5GiB, 800M): large images are processed
-    /// in overlapping tiles sized to stay within it.
-    #[arg(long, value_name = "SIZE", value_parser = method_choice::memory_parser, default_value = "2G")]
-    pub max_memory: u64,
+    #[command(flatten)]
+    pub network: NetworkArgs,
 
     /// Output format for folder and beside-input outputs (default: the input's format).
     #[arg(long, value_enum)]
@@ -123,15 +110,13 @@ pub fn run(args: &DehazeArgs) -> anyhow::Result<ExitCode> {
     // A network is loaded once, before the first file, and serves the whole batch.
     let network = match args.method {
         MethodChoice::Prior(_) => None,
-        MethodChoice::Network(kind) => {
-            match load_network(kind, args.weights.as_deref(), args.device) {
-                Ok(net) => Some(net),
-                Err(e) => {
-                    eprintln!("dehaze: {e}");
-                    return Ok(ExitCode::from(2));
-                }
+        MethodChoice::Network(kind) => match load_network(kind, &args.network) {
+            Ok(net) => Some(net),
+            Err(e) => {
+                eprintln!("dehaze: {e}");
+                return Ok(ExitCode::from(2));
             }
-        }
+        },
     };
 
     let pb = progress::bar(collected.inputs.len(), "dehazing");
@@ -145,7 +130,7 @@ pub fn run(args: &DehazeArgs) -> anyhow::Result<ExitCode> {
         },
         save_transmission: args.save_transmission,
         save_importance: args.save_importance,
-        max_memory: args.max_memory,
+        max_memory: args.network.max_memory,
     };
     // One file: run it, time it, report it; errors are counted and the batch goes on.
     let one = |input: &Input,
@@ -213,7 +198,7 @@ pub fn run(args: &DehazeArgs) -> anyhow::Result<ExitCode> {
 fn check_flags(args: &DehazeArgs) -> Result<(), String> {
     match args.method {
         MethodChoice::Prior(m) => {
-            if args.weights.is_some() {
+            if args.network.weights.is_some() {
                 return Err(format!(
                     "--weights is for network methods; {} needs none",
                     m.name()
@@ -246,12 +231,9 @@ fn check_flags(args: &DehazeArgs) -> Result<(), String> {
 
 /// The network with `--weights FILE`, else with the weights compiled into this build, else a
 /// refusal that says how to get weights: a network never runs with random weights.
-pub(crate) fn load_network(
-    kind: NetworkKind,
-    weights: Option<&Path>,
-    device: DeviceChoice,
-) -> Result<Network, String> {
-    let device = device.device().map_err(|e| format!("--device: {e}"))?;
+pub(crate) fn load_network(kind: NetworkKind, args: &NetworkArgs) -> Result<Network, String> {
+    let device = args.device.device().map_err(|e| format!("--device: {e}"))?;
+    let weights = args.weights.as_deref();
     let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match weights {
         Some(path) => Some(Network::load(kind, path, &device)),
         None => Network::load_bundled(kind, &device),

@@ -18,7 +18,7 @@
 use crate::commands::dehaze::{load_network, restore_within};
 use crate::commands::metrics::{self, cell, csv_field, guarded, ClearIndex, Values, METRICS};
 use crate::inputs::{self, Input};
-use crate::method_choice::{self, MethodChoice};
+use crate::method_choice::{self, MethodChoice, NetworkArgs};
 use crate::outputs::{self, Target};
 use crate::progress;
 use crate::report;
@@ -26,7 +26,6 @@ use base64::Engine as _;
 use clap::Args;
 use dehaze_core::io::{self, Decoded, ReadOptions, SourceInfo, WriteOptions, DEFAULT_MAX_PIXELS};
 use dehaze_core::metrics::Rgb8;
-use dehaze_nn::device::DeviceChoice;
 use dehaze_nn::inference::Network;
 use rayon::prelude::*;
 use std::fmt::Write as _;
@@ -43,17 +42,8 @@ pub struct EvalArgs {
           default_value = "dcp")]
     pub methods: Vec<MethodChoice>,
 
-    /// Weights of the network method (as `dehaze --weights`).
-    #[arg(long, value_name = "FILE")]
-    pub weights: Option<PathBuf>,
-
-    /// Where the network runs (as `dehaze --device`).
-    #[arg(long, value_parser = method_choice::device_parser(), default_value = "cpu")]
-    pub device: DeviceChoice,
-
-    /// Memory limit of the network (as `dehaze --max-memory`).
-    #[arg(long, value_name = "SIZE", value_parser = method_choice::memory_parser, default_value = "2G")]
-    pub max_memory: u64,
+    #[command(flatten)]
+    pub network: NetworkArgs,
 
     /// Hazy images: folders, files or glob patterns (quoted).
     #[arg(long, required = true, num_args = 1.., value_name = "IN")]
@@ -181,13 +171,13 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
             MethodChoice::Prior(_) => None,
         })
         .collect();
-    let network = match (networks.as_slice(), &args.weights) {
+    let network = match (networks.as_slice(), &args.network.weights) {
         ([], None) => None,
         ([], Some(_)) => {
             eprintln!("dehaze: --weights is for a network method (ka-net, dhr-s, dhr-b)");
             return Ok(ExitCode::from(2));
         }
-        ([kind], weights) => match load_network(*kind, weights.as_deref(), args.device) {
+        ([kind], _) => match load_network(*kind, &args.network) {
             Ok(net) => Some(net),
             Err(e) => {
                 eprintln!("dehaze: {e}");
@@ -248,7 +238,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let job = Job {
         methods: &methods,
         network: network.as_ref(),
-        max_memory: args.max_memory,
+        max_memory: args.network.max_memory,
         clear: clear.as_ref(),
         read: ReadOptions {
             max_pixels: args.max_pixels,

@@ -41,7 +41,7 @@
 
 use crate::progress;
 use anyhow::{bail, Context};
-use dehaze_core::io::{self, Decoded, ReadOptions, SourceInfo, WriteOptions};
+use dehaze_core::io::{self, file_stem as stem, Decoded, ReadOptions, SourceInfo, WriteOptions};
 use dehaze_core::synth::depth_maps::{load_normalised_depth, DepthEncoding, DepthFormat};
 use dehaze_core::synth::record::{csv_field, write_text_atomic};
 use dehaze_core::synth::{SynthConfig, SynthParams, Synthesizer};
@@ -147,19 +147,7 @@ const AHG_CSV_HEADER: &str =
 
 /// Clean images of `dir` (files with an image extension), sorted by name.
 fn list_images(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("{}: cannot list folder", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && io::has_image_extension(p))
-        .collect();
-    files.sort();
-    Ok(files)
-}
-
-fn stem(p: &Path) -> String {
-    p.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    io::list_images(dir).map_err(anyhow::Error::msg)
 }
 
 /// An 8-bit RGB image to write (whatever the source's depth or channels were).
@@ -211,14 +199,8 @@ fn process(
             })?;
         let file = format!("{name}_{k}.png");
         let opts = WriteOptions::default();
-        let write = |dir: &str, img: RgbImage| {
-            io::write_image(
-                &args.out.join(dir).join(&file),
-                &eight_bit(img, &clean.info),
-                &opts,
-            )
-            .map_err(|e| e.to_string())
-        };
+        let write =
+            |dir: &str, img: RgbImage| write_sample(&args.out, dir, &file, img, &clean.info);
         write("hazy", s.hazy)?;
         write("clear", s.clear)?;
         if args.save_transmission {
@@ -232,6 +214,23 @@ fn process(
         ));
     }
     Ok(rows)
+}
+
+/// Writes one image of a sample as `OUT/<dir>/<file>`, 8-bit, with the clean image's colour
+/// information.
+fn write_sample(
+    out: &Path,
+    dir: &str,
+    file: &str,
+    img: RgbImage,
+    info: &SourceInfo,
+) -> Result<(), String> {
+    io::write_image(
+        &out.join(dir).join(file),
+        &eight_bit(img, info),
+        &WriteOptions::default(),
+    )
+    .map_err(|e| e.to_string())
 }
 
 /// Makes the `per_image` AHG samples of one clean image; returns their CSV rows.
@@ -275,14 +274,8 @@ fn process_ahg(
         };
         let file = format!("{name}_{k}.png");
         let opts = WriteOptions::default();
-        let write = |dir: &str, img: RgbImage| {
-            io::write_image(
-                &args.out.join(dir).join(&file),
-                &eight_bit(img, &clean.info),
-                &opts,
-            )
-            .map_err(|e| e.to_string())
-        };
+        let write =
+            |dir: &str, img: RgbImage| write_sample(&args.out, dir, &file, img, &clean.info);
         write("hazy", hazy)?;
         write("clear", clean.rgb.clone())?;
         if args.save_transmission {

@@ -22,7 +22,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use dehaze_core::io::{self, ReadOptions};
+use dehaze_core::io::{self, file_stem as stem, ReadOptions};
 use dehaze_core::synth::depth_maps::{load_normalised_depth, DepthEncoding, DepthFormat};
 use dehaze_core::synth::{CropDataset, Scene, SynthConfig};
 use dehaze_core::RgbImage;
@@ -44,20 +44,7 @@ fn err<T>(msg: impl Into<String>) -> Result<T, DataError> {
 
 /// Image files of `dir` (not recursive), sorted by name.
 fn list_images(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
-    let rd = std::fs::read_dir(dir)
-        .map_err(|e| DataError(format!("{}: cannot list folder: {e}", dir.display())))?;
-    let mut files: Vec<PathBuf> = rd
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && io::has_image_extension(p))
-        .collect();
-    files.sort();
-    Ok(files)
-}
-
-fn stem(p: &Path) -> String {
-    p.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    io::list_images(dir).map_err(DataError)
 }
 
 /// The scene id of a file stem: up to the first `_`.
