@@ -77,6 +77,25 @@ pub struct RgbImage {
 }
 
 impl RgbImage {
+    /// The `cw × ch` window whose top-left pixel is `(x0, y0)`.
+    ///
+    /// # Panics
+    /// If the window leaves the image.
+    pub fn crop(&self, x0: usize, y0: usize, cw: usize, ch: usize) -> RgbImage {
+        assert!(
+            x0 + cw <= self.width() && y0 + ch <= self.height(),
+            "crop outside the image"
+        );
+        let w = self.width();
+        let mut out = Vec::with_capacity(3 * cw * ch);
+        for p in self.planes() {
+            for y in y0..y0 + ch {
+                out.extend_from_slice(&p[y * w + x0..y * w + x0 + cw]);
+            }
+        }
+        RgbImage::from_planar(cw, ch, out)
+    }
+
     /// A black `width × height` image.
     pub fn new(width: usize, height: usize) -> Self {
         Self {

@@ -43,17 +43,6 @@ pub struct CropDataset {
     crop: usize,
 }
 
-fn crop_rgb(img: &RgbImage, x0: usize, y0: usize, cw: usize, ch: usize) -> RgbImage {
-    let w = img.width();
-    let mut out = Vec::with_capacity(3 * cw * ch);
-    for p in img.planes() {
-        for y in y0..y0 + ch {
-            out.extend_from_slice(&p[y * w + x0..y * w + x0 + cw]);
-        }
-    }
-    RgbImage::from_planar(cw, ch, out)
-}
-
 fn crop_plane(p: &Plane, x0: usize, y0: usize, cw: usize, ch: usize) -> Plane {
     let mut out = Vec::with_capacity(cw * ch);
     for y in y0..y0 + ch {
@@ -125,7 +114,7 @@ impl CropDataset {
         let mut rng = derive_rng(self.synth.config().seed, s as u64, epoch, Stream::Dataset);
         let x0 = rng.random_range(0..=w - cw);
         let y0 = rng.random_range(0..=h - ch);
-        let c = crop_rgb(clean, x0, y0, cw, ch);
+        let c = clean.crop(x0, y0, cw, ch);
         let d = crop_plane(depth, x0, y0, cw, ch);
         let mut sample = self
             .synth

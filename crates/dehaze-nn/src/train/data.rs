@@ -211,18 +211,6 @@ pub fn split_by_scene(
     pairs.into_iter().partition(|p| !val.contains(&p.scene))
 }
 
-/// Crop `cw×ch` at `(x0, y0)`.
-pub fn crop_rgb(img: &RgbImage, x0: usize, y0: usize, cw: usize, ch: usize) -> RgbImage {
-    let w = img.width();
-    let mut out = Vec::with_capacity(3 * cw * ch);
-    for p in img.planes() {
-        for y in y0..y0 + ch {
-            out.extend_from_slice(&p[y * w + x0..y * w + x0 + cw]);
-        }
-    }
-    RgbImage::from_planar(cw, ch, out)
-}
-
 /// One of the 16 flip/rotation combinations (8 distinct dihedral transforms of a square).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Augment {
@@ -378,10 +366,7 @@ impl Sampler {
                 let (h, g) = match *plan {
                     Plan::Real { pair, x0, y0 } => {
                         let p = &data.pairs[pair];
-                        (
-                            crop_rgb(&p.hazy, x0, y0, c, c),
-                            crop_rgb(&p.clear, x0, y0, c, c),
-                        )
+                        (p.hazy.crop(x0, y0, c, c), p.clear.crop(x0, y0, c, c))
                     }
                     Plan::Synth { k } => {
                         let ds = data
@@ -570,8 +555,8 @@ pub fn prepare(config: &TrainConfig) -> Result<(TrainData, ValidationSet), DataE
             }
             let (x0, y0) = ((w - cw) / 2, (h - ch) / 2);
             Some(ImagePair {
-                hazy: crop_rgb(&p.hazy, x0, y0, cw, ch),
-                clear: crop_rgb(&p.clear, x0, y0, cw, ch),
+                hazy: p.hazy.crop(x0, y0, cw, ch),
+                clear: p.clear.crop(x0, y0, cw, ch),
                 ..p
             })
         })
