@@ -103,10 +103,9 @@ impl NetworkKind {
         }
     }
 
-    /// The number of learnable parameters ([`Module::num_params`] on a fresh network).
-    ///
-    /// Burn's layers initialise their parameters lazily and `num_params` reads the shapes
-    /// without initialising them, so this costs microseconds, not the 222 MB of KA-Net.
+    /// The number of learnable parameters (of a fresh network: Burn's layers initialise their
+    /// parameters lazily and the count reads shapes only, so this costs microseconds, not the
+    /// 222 MB of KA-Net).
     pub fn num_params(self) -> usize {
         self.build(&crate::device::cpu()).num_params()
     }
@@ -258,17 +257,22 @@ impl Network {
         }
     }
 
-    /// Learnable parameters of the loaded network.
+    /// Learnable parameters of the loaded network. (Burn's `Module::num_params` also counts
+    /// KA-Net's BatchNorm running statistics, 13,440 values that are state, not parameters.)
     pub fn num_params(&self) -> usize {
         match &self.model {
-            Model::KaNet(net) => net.num_params(),
+            Model::KaNet(net) => net.parameter_counts().learnable,
             Model::Dhr(net) => net.num_params(),
         }
     }
 
     /// Bytes the weights take in memory (`f32`).
     pub fn weights_bytes(&self) -> u64 {
-        self.num_params() as u64 * 4
+        let values = match &self.model {
+            Model::KaNet(net) => net.num_params(),
+            Model::Dhr(net) => net.num_params(),
+        };
+        values as u64 * 4
     }
 
     /// Restores `rgb01` (`[N, 3, H, W]` in [0, 1], any H, W ≥ 1): pads to the size multiple by
