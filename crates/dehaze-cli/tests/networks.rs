@@ -57,10 +57,8 @@ fn networks_without_weights_are_refused_with_how_to_get_them() {
         "should say it never runs random weights: {err}"
     );
 
-    for (method, config) in [
-        ("dhr-s", "configs/dhr-s.toml"),
-        ("dhr-b", "configs/dhr-b.toml"),
-    ] {
+    // dhr-s has weights built in (models/dhr-s.safetensors); dhr-b has none.
+    for (method, config) in [("dhr-b", "configs/dhr-b.toml")] {
         let out = dehaze(&["in.png", "-m", method], d);
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{method}: {err}");
@@ -172,6 +170,18 @@ fn methods_lists_networks_with_exact_parameter_counts() {
     assert!(s > 0 && s <= 1_000_000, "dhr-s: {s}");
     assert!((5_000_000..=15_000_000).contains(&b), "dhr-b: {b}");
     assert!(row("ka-net").contains("--weights FILE"), "{text}");
+    assert!(row("dhr-s").contains("bundled"), "{text}");
+    assert!(row("dhr-b").contains("--weights FILE"), "{text}");
+}
+
+#[test]
+fn dhr_s_runs_with_its_bundled_weights() {
+    let dir = with_picture();
+    let d = dir.path();
+    let out = dehaze(&["in.png", "-m", "dhr-s", "-o", "out.png"], d);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let img = image::open(d.join("out.png")).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (24, 20));
 }
 
 /// DHR weights as `dehaze train` writes them (seeded, untrained: enough for the plumbing).

@@ -35,11 +35,11 @@ use crate::weights::WeightsError;
 
 /// Weights compiled into the binary, per network: the one switch for shipping default weights.
 ///
-/// To bundle trained DHR-S weights, put them at `weights/dhr-s.safetensors` (repository root)
-/// and set this to `Some(include_bytes!("../../../weights/dhr-s.safetensors"))`. With `None`,
-/// `--method dhr-s` needs `--weights FILE`. KA-Net's official checkpoint (222 MB, not ours to
-/// redistribute) and DHR-B (GPU-trained, 20–60 MB) are never bundled.
-pub const BUNDLED_DHR_S: Option<&[u8]> = None;
+/// DHR-S ships the weights of `models/dhr-s.safetensors` (3.7 MB; how they were trained and how
+/// well they do: `models/dhr-s.md`), so `--method dhr-s` runs without `--weights`; a
+/// `--weights FILE` replaces them. KA-Net's official checkpoint (222 MB, not ours to
+/// redistribute) and DHR-B (GPU-trained, 33 MB) are never bundled.
+pub const BUNDLED_DHR_S: Option<&[u8]> = Some(include_bytes!("../../../models/dhr-s.safetensors"));
 
 /// A dehazing network, by its command-line name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -238,20 +238,16 @@ fn restored_carries_the_map_at_pixel_resolution() {
 }
 
 /// DHR is not tile-invariant: its patch importance is a softmax over the tile's patches, and
-/// its deepest stage sees a whole tile. This measures how far the CLI's tiling (margin and ramp
-/// of `NetworkKind::DhrS.tiling()`, 128-px tiles, 28 of them) moves a seeded dhr-s from its
-/// whole-image output, and states the bound in the README's terms: mean |Δ| and the 99th
-/// percentile over all samples in [0, 1].
+/// its deepest stage sees most of a tile. This measures how far the CLI's tiling (margin and
+/// ramp of `NetworkKind::DhrS.tiling()`, 128-px tiles) moves the shipped dhr-s weights
+/// (`models/dhr-s.safetensors`) from their whole-image output, and bounds it: mean |Δ| and the
+/// 99th percentile over all samples in [0, 1] (measured values in the README).
 #[test]
 fn dhr_tiled_stays_close_to_whole() {
-    use dehaze_nn::dhr::{Dhr, DhrConfig};
     use dehaze_nn::inference::{Network, NetworkKind};
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("dhr-s.safetensors");
-    Dhr::new_seeded(&DhrConfig::small(), &device(), 3)
-        .save(&path)
+    let net = Network::load_bundled(NetworkKind::DhrS, &device())
+        .expect("dhr-s weights are bundled")
         .unwrap();
-    let net = Network::load(NetworkKind::DhrS, &path, &device()).unwrap();
     let model = NetworkKind::DhrS.tiling();
     let spec = TileSpec {
         tile: 128,
@@ -287,5 +283,5 @@ fn dhr_tiled_stays_close_to_whole() {
     );
     assert!(n >= 6, "only {n} tiles");
     assert!(mean > 0.0, "identical? then the global parts are gone");
-    assert!(mean < 5e-3 && p99 < 3e-2, "mean {mean}, p99 {p99}");
+    assert!(mean < 1e-2 && p99 < 4e-2, "mean {mean}, p99 {p99}");
 }
