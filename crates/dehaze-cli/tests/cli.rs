@@ -2,20 +2,9 @@
 
 use image::{DynamicImage, ImageBuffer};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn dehaze(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dehaze"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("run dehaze")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{dehaze, stderr};
 
 /// A small hazy-looking colour image.
 fn hazy_rgb(w: u32, h: u32) -> image::RgbImage {

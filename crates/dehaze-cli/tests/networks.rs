@@ -3,20 +3,9 @@
 
 use image::{DynamicImage, ImageBuffer};
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn dehaze(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dehaze"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("run dehaze")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{dehaze, stderr};
 
 /// A folder with one small picture, `in.png`.
 fn with_picture() -> tempfile::TempDir {

@@ -1,19 +1,9 @@
 //! `dehaze train` end to end on a tiny network and data set.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn dehaze(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dehaze"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("run dehaze")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{dehaze, stderr};
 
 /// Two hazy/clear pairs in RESIDE layout under `dir/pairs`.
 fn pairs(dir: &Path) {
