@@ -81,7 +81,7 @@ fn picture(w: usize, h: usize) -> RgbImage {
 }
 
 fn whole(net: &LocalNet, img: &RgbImage) -> (RgbImage, Vec<f32>) {
-    let r = restore_padded(image_to_tensor(img, &device()), MULTIPLE, |x| {
+    let r: Restored = restore_padded(image_to_tensor(img, &device()), MULTIPLE, |x| {
         net.forward_with_map(x)
     });
     let map = r
@@ -220,15 +220,7 @@ fn padding_reflects_and_crops_back() {
 fn restored_carries_the_map_at_pixel_resolution() {
     let net = LocalNet::new(&device());
     let img = picture(16, 16);
-    let r: Restored = restore_padded(image_to_tensor(&img, &device()), MULTIPLE, |x| {
-        net.forward_with_map(x)
-    });
-    let map = r
-        .importance
-        .unwrap()
-        .into_data()
-        .try_into_vec::<f32>()
-        .unwrap();
+    let (_, map) = whole(&net, &img);
     // Nearest upsampling: each 4×4 patch holds one value.
     for y in 0..16 {
         for x in 0..16 {
