@@ -122,10 +122,13 @@ mod tests {
         let g = host(input_grad(out, |x| {
             loss.forward(&fx, x, gt.clone(), hazy.clone())
         }));
-        assert_finite_nonzero("gaussian grad", &g);
-        let expected = r.values("expected_gaussian_grad");
-        let scale = expected.iter().fold(0f64, |m, v| m.max(v.abs()));
-        assert_close("gaussian grad", &g, expected, 1e-3, 1e-4 * scale);
+        assert_grad_close(
+            "gaussian grad",
+            &g,
+            r.values("expected_gaussian_grad"),
+            1e-3,
+            1e-4,
+        );
     }
 
     #[test]

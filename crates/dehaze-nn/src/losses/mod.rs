@@ -149,6 +149,21 @@ pub(crate) mod test_util {
         }
     }
 
+    /// Asserts a gradient against its reference: finite, not all zero, and
+    /// `|a − e| ≤ rtol·|e| + atol_of_max·max|e|` element-wise (an absolute floor relative to
+    /// the largest reference value, since gradients near zero carry only rounding).
+    pub fn assert_grad_close(
+        what: &str,
+        actual: &[f64],
+        expected: &[f64],
+        rtol: f64,
+        atol_of_max: f64,
+    ) {
+        assert_finite_nonzero(what, actual);
+        let scale = expected.iter().fold(0f64, |m, v| m.max(v.abs()));
+        assert_close(what, actual, expected, rtol, atol_of_max * scale);
+    }
+
     /// Gradient of `loss(x)` with respect to `x`, computed on the autodiff version of `x`'s
     /// device. Panics if no gradient reaches `x`.
     pub fn input_grad(x: Tensor<4>, loss: impl FnOnce(Tensor<4>) -> Tensor<1>) -> Tensor<4> {
