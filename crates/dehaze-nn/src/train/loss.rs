@@ -31,7 +31,7 @@
 
 use burn::nn::pool::AvgPool2dConfig;
 use burn::prelude::*;
-use dehaze_core::priors::dark_channel::{dark_channel, estimate_airlight, DarkChannelPrior};
+use dehaze_core::priors::dark_channel::DarkChannelPrior;
 use dehaze_core::priors::Dehazer;
 use dehaze_core::RgbImage;
 
@@ -52,17 +52,17 @@ pub fn mncd_negatives(batch: &Batch, device: &Device) -> Vec<Tensor<4>> {
     let mut dcp = Vec::with_capacity(batch.hazy.len());
     let prior = DarkChannelPrior::default();
     for crop in batch.hazy.chunks_exact(3 * plane) {
-        let img = RgbImage::from_planar(batch.crop, batch.crop, crop.to_vec());
-        let a = estimate_airlight(
-            &img,
-            &dark_channel(&img, prior.patch_size),
-            prior.top_fraction,
-        );
+        // DCP's restoration, and its airlight estimate for the re-hazed copy.
+        let restored = prior.dehaze(&RgbImage::from_planar(
+            batch.crop,
+            batch.crop,
+            crop.to_vec(),
+        ));
         for (c, channel) in crop.chunks_exact(plane).enumerate() {
-            let haze = (1.0 - REHAZE_SCALE) * a[c];
+            let haze = (1.0 - REHAZE_SCALE) * restored.airlight[c];
             denser.extend(channel.iter().map(|v| REHAZE_SCALE * v + haze));
         }
-        dcp.extend_from_slice(prior.dehaze(&img).image.data());
+        dcp.extend_from_slice(restored.image.data());
     }
     let shape = [batch.n, 3, batch.crop, batch.crop];
     [batch.hazy.clone(), denser, dcp]
