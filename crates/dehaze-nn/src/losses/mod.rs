@@ -9,6 +9,8 @@
 //! * [`mncd`]: API's Multi-Negative Contrastive Dehazing loss and the total
 //!   `L = L_rec + 0.1·L_spatial + 0.1·L_freq`.
 //! * [`contrastive`]: KA-Net's Gaussian perceptual contrastive loss.
+//! * [`priors`]: PSD's physical-prior losses (dark channel, bright channel, CLAHE
+//!   reconstruction) for real hazy images without ground truth.
 //! * [`reweighting`]: KA-Net's StableNet-style sample weights on the bottleneck feature `z`, and
 //!   the weighted per-sample loss they feed.
 //!
@@ -21,6 +23,7 @@
 pub mod contrastive;
 pub mod features;
 pub mod mncd;
+pub mod priors;
 pub mod reconstruction;
 pub mod reweighting;
 pub mod spectrum;

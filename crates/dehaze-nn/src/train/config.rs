@@ -104,6 +104,10 @@ pub struct DataSection {
     /// Clean images (with depth) hazed on the fly by `dehaze_core::synth`.
     #[serde(default)]
     pub synthetic: Vec<SyntheticSource>,
+    /// Folders of unlabeled real hazy photos (read recursively), the data of the real-domain
+    /// adaptation stage ([`AdaptSection`]); no ground truth, so no validation split.
+    #[serde(default)]
+    pub real_hazy: Vec<PathBuf>,
     /// Synthesis config (as `dehaze synth --config`); default: the built-in defaults. Its
     /// `seed` is replaced by `train.seed`.
     pub synth_config: Option<PathBuf>,
@@ -305,6 +309,80 @@ impl Default for ValidationSection {
     }
 }
 
+/// `[adapt]`: the real-domain adaptation stage (our design after PSD, `docs/training.md`).
+///
+/// The run starts from the pre-trained weights `init` and keeps a frozen copy of them (the
+/// *reference*). Every step adds `real_batch` crops of the unlabeled `data.real_hazy` photos to
+/// the `train.batch` supervised crops and minimises
+///
+/// ```text
+/// L = L_sup + λ_cons·|J − J_ref|₁                         (supervised crops)
+///   + λ_dc·L_dc + λ_bc·L_bc + λ_cl·L_cl                    (real crops, losses::priors)
+///   + λ_rc·|J − J_ref|₁ + λ_m·MNCD(J; J_ref; I, I', DCP) + λ_g·Gauss(J; J_ref; I)
+/// ```
+///
+/// with `J_ref` the reference's output on the same crop. A weight of 0 switches its term off
+/// (and skips its cost), which is how the ablation runs are made.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdaptSection {
+    /// The pre-trained weights (a DHR `.safetensors` of the same `[model]`).
+    pub init: PathBuf,
+    /// Real hazy crops per step.
+    #[serde(default = "default_real_batch")]
+    pub real_batch: usize,
+    /// Window (px) of the dark- and bright-channel terms.
+    #[serde(default = "default_prior_window")]
+    pub window: usize,
+    /// λ_dc, the dark-channel term.
+    #[serde(default)]
+    pub dark_channel: f64,
+    /// λ_bc, the bright-channel term.
+    #[serde(default)]
+    pub bright_channel: f64,
+    /// λ_cl, the CLAHE-reconstruction term.
+    #[serde(default)]
+    pub clahe: f64,
+    /// λ_cons, consistency with the reference on the supervised crops (learning without
+    /// forgetting: the synthetic skill is kept).
+    #[serde(default)]
+    pub consistency: f64,
+    /// λ_rc, consistency with the reference on the real crops.
+    #[serde(default)]
+    pub real_consistency: f64,
+    /// λ_m, MNCD on the real crops: positive the reference's output, negatives the hazy crop,
+    /// its denser re-hazed copy and DCP's output.
+    #[serde(default)]
+    pub mncd: f64,
+    /// λ_g, KA-Net's Gaussian perceptual contrastive term on the real crops: positive the
+    /// reference's output, negative the hazy crop.
+    #[serde(default)]
+    pub contrastive: f64,
+}
+
+fn default_real_batch() -> usize {
+    4
+}
+fn default_prior_window() -> usize {
+    15
+}
+
+impl AdaptSection {
+    /// Whether a term on the real crops is on (they are only drawn then).
+    pub fn uses_real(&self) -> bool {
+        [
+            self.dark_channel,
+            self.bright_channel,
+            self.clahe,
+            self.real_consistency,
+            self.mncd,
+            self.contrastive,
+        ]
+        .iter()
+        .any(|w| *w > 0.0)
+    }
+}
+
 /// `[checkpoint]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -349,6 +427,8 @@ pub struct TrainConfig {
     pub validation: ValidationSection,
     #[serde(default)]
     pub checkpoint: CheckpointSection,
+    /// The real-domain adaptation stage; absent for (pre-)training.
+    pub adapt: Option<AdaptSection>,
     pub output: OutputSection,
 }
 
@@ -386,6 +466,10 @@ impl TrainConfig {
             }
         };
         self.data.pairs.iter_mut().for_each(abs);
+        self.data.real_hazy.iter_mut().for_each(abs);
+        if let Some(a) = &mut self.adapt {
+            abs(&mut a.init);
+        }
         for s in &mut self.data.synthetic {
             abs(&mut s.clean);
             if let Some(d) = &mut s.depth {
@@ -555,6 +639,46 @@ impl TrainConfig {
                 "validation.crop",
                 format!("{} is not a positive multiple of {mult}", v.crop),
             );
+        }
+
+        if let Some(a) = &self.adapt {
+            for (key, w) in [
+                ("adapt.dark_channel", a.dark_channel),
+                ("adapt.bright_channel", a.bright_channel),
+                ("adapt.clahe", a.clahe),
+                ("adapt.consistency", a.consistency),
+                ("adapt.real_consistency", a.real_consistency),
+                ("adapt.mncd", a.mncd),
+                ("adapt.contrastive", a.contrastive),
+            ] {
+                if !(w.is_finite() && w >= 0.0) {
+                    return bad(key, format!("weight {w} must be finite and >= 0"));
+                }
+            }
+            if a.uses_real() && (a.real_batch == 0 || a.real_batch > 4096) {
+                return bad(
+                    "adapt.real_batch",
+                    format!("{} is outside 1..=4096", a.real_batch),
+                );
+            }
+            if a.uses_real() && d.real_hazy.is_empty() {
+                return bad(
+                    "data.real_hazy",
+                    "the [adapt] terms on real crops need at least one folder of real hazy photos",
+                );
+            }
+            if a.window == 0 || a.window > d.crop {
+                return bad(
+                    "adapt.window",
+                    format!("{} is outside 1..=data.crop ({})", a.window, d.crop),
+                );
+            }
+            if !a.init.is_file() {
+                return bad(
+                    "adapt.init",
+                    format!("{}: no such file (pre-trained DHR weights)", a.init.display()),
+                );
+            }
         }
 
         if self.checkpoint.interval == 0 {

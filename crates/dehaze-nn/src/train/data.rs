@@ -12,6 +12,10 @@
 //! [`dehaze_core::synth::CropDataset`]: crop `k` of the run is sample `k mod S` of epoch
 //! `⌊k/S⌋` (`S` scenes), a pure function of `(seed, k)`.
 //!
+//! **Real hazy photos.** Folders of unlabeled real hazy photos (`data.real_hazy`, read
+//! recursively) feed the adaptation stage: [`Sampler::next_real_batch`] draws random crops of
+//! them, with the same flips and rotations, from the same stream as the supervised batches.
+//!
 //! **Batches.** The choices of a batch (synthetic or real per slot, which pair, where to
 //! crop, which flip/rotation) are drawn in order from one ChaCha8 stream seeded by
 //! `train.seed`; the synthesis of the chosen crops then runs in parallel. The stream's
@@ -22,7 +26,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use dehaze_core::filters::clahe::Clahe;
 use dehaze_core::io::{self, file_stem as stem, ReadOptions};
+use dehaze_core::priors::dark_channel::DarkChannelPrior;
+use dehaze_core::priors::Dehazer;
 use dehaze_core::synth::depth_maps::{load_normalised_depth, DepthEncoding, DepthFormat};
 use dehaze_core::synth::{CropDataset, Scene, SynthConfig};
 use dehaze_core::RgbImage;
@@ -324,6 +331,59 @@ impl Sampler {
         })
     }
 
+    /// The next batch of `n` real hazy crops (the adaptation stage), with their CLAHE and DCP
+    /// airlight. Panics if there are no real photos (the config validation prevents it).
+    pub fn next_real_batch(&mut self, data: &TrainData, n: usize) -> RealBatch {
+        assert!(!data.real.is_empty(), "no real hazy photos loaded");
+        let c = data.crop;
+        let plans: Vec<(usize, usize, usize, Augment)> = (0..n)
+            .map(|_| {
+                let i = self.rng.random_range(0..data.real.len());
+                let img = &data.real[i];
+                let x0 = self.rng.random_range(0..=img.width() - c);
+                let y0 = self.rng.random_range(0..=img.height() - c);
+                (i, x0, y0, self.augment(data))
+            })
+            .collect();
+        let prior = DarkChannelPrior::default();
+        let clahe = Clahe::default();
+        let crops: Vec<(Vec<f32>, Vec<f32>, [f32; 3])> = plans
+            .par_iter()
+            .map(|&(i, x0, y0, aug)| {
+                let crop = RgbImage::from_planar(c, c, aug.apply(data.real[i].crop(x0, y0, c, c).data(), c));
+                let enhanced = clahe.apply_rgb(&crop);
+                let airlight = prior.dehaze(&crop).airlight;
+                (crop.data().to_vec(), enhanced.data().to_vec(), airlight)
+            })
+            .collect();
+        let mut b = RealBatch {
+            hazy: Vec::with_capacity(n * 3 * c * c),
+            clahe: Vec::with_capacity(n * 3 * c * c),
+            airlight: Vec::with_capacity(3 * n),
+            n,
+            crop: c,
+        };
+        for (h, e, a) in crops {
+            b.hazy.extend_from_slice(&h);
+            b.clahe.extend_from_slice(&e);
+            b.airlight.extend_from_slice(&a);
+        }
+        b
+    }
+
+    /// A random flip/rotation as the data section allows.
+    fn augment(&mut self, data: &TrainData) -> Augment {
+        Augment {
+            hflip: data.flips && self.rng.random_bool(0.5),
+            vflip: data.flips && self.rng.random_bool(0.5),
+            rot: if data.rotations {
+                self.rng.random_range(0..4u8)
+            } else {
+                0
+            },
+        }
+    }
+
     /// The next batch of `n` crops.
     pub fn next_batch(&mut self, data: &TrainData, n: usize) -> Result<Batch, DataError> {
         enum Plan {
@@ -349,15 +409,7 @@ impl Sampler {
                 let y0 = self.rng.random_range(0..=p.hazy.height() - c);
                 Plan::Real { pair, x0, y0 }
             };
-            let aug = Augment {
-                hflip: data.flips && self.rng.random_bool(0.5),
-                vflip: data.flips && self.rng.random_bool(0.5),
-                rot: if data.rotations {
-                    self.rng.random_range(0..4u8)
-                } else {
-                    0
-                },
-            };
+            let aug = self.augment(data);
             plans.push((plan, aug));
         }
         let crops: Vec<(Vec<f32>, Vec<f32>)> = plans
@@ -404,10 +456,78 @@ impl Sampler {
     }
 }
 
+/// A batch of real hazy crops, planar `[n, 3, crop, crop]`, with what the adaptation terms
+/// need of each crop: its CLAHE ([`dehaze_core::filters::clahe`], per channel) and its DCP
+/// airlight.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RealBatch {
+    pub hazy: Vec<f32>,
+    pub clahe: Vec<f32>,
+    /// `[n, 3]`.
+    pub airlight: Vec<f32>,
+    pub n: usize,
+    pub crop: usize,
+}
+
+/// Image files under `dir` and its sub-folders, sorted by path.
+fn list_images_recursive(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
+    let mut files = list_images(dir)?;
+    let mut subdirs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| DataError(format!("{}: {e}", dir.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    subdirs.sort();
+    for d in subdirs {
+        files.extend(list_images_recursive(&d)?);
+    }
+    Ok(files)
+}
+
+/// Loads the real hazy photos of `dirs` (recursively). Photos smaller than the crop are
+/// skipped and counted (a real collection has a few thumbnails); a folder without any usable
+/// photo is an error.
+pub fn load_real_hazy(
+    dirs: &[PathBuf],
+    crop: usize,
+) -> Result<(Vec<RgbImage>, usize), DataError> {
+    let mut files = Vec::new();
+    for d in dirs {
+        if !d.is_dir() {
+            return err(format!("{}: not a folder (data.real_hazy)", d.display()));
+        }
+        let f = list_images_recursive(d)?;
+        if f.is_empty() {
+            return err(format!("{}: no images (data.real_hazy)", d.display()));
+        }
+        files.extend(f);
+    }
+    let images = files
+        .par_iter()
+        .map(|f| read_rgb(f).map_err(|e| DataError(format!("{}: {e}", f.display()))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let n = images.len();
+    let usable: Vec<RgbImage> = images
+        .into_iter()
+        .filter(|i| i.width() >= crop && i.height() >= crop)
+        .collect();
+    if usable.is_empty() && n > 0 {
+        return err(format!(
+            "data.real_hazy: none of the {n} photos is at least {crop}×{crop} (data.crop)"
+        ));
+    }
+    let skipped = n - usable.len();
+    Ok((usable, skipped))
+}
+
 /// Everything the batches are drawn from.
 #[derive(Debug)]
 pub struct TrainData {
     pub pairs: Vec<ImagePair>,
+    /// Unlabeled real hazy photos (the adaptation stage), at least `crop` on each side.
+    pub real: Vec<RgbImage>,
+    /// Real hazy photos left out for being smaller than the crop.
+    pub real_skipped: usize,
     pub synthetic: Option<CropDataset>,
     /// The clean image of each synthesis scene (for messages).
     pub scene_names: Vec<PathBuf>,
@@ -543,6 +663,12 @@ pub fn prepare(config: &TrainConfig) -> Result<(TrainData, ValidationSet), DataE
     if pairs.is_empty() && synthetic.is_none() {
         return err("no training data: every pair was held out for validation");
     }
+    let uses_real = config.adapt.as_ref().is_some_and(|a| a.uses_real());
+    let (real, real_skipped) = if uses_real {
+        load_real_hazy(&d.real_hazy, crop)?
+    } else {
+        (Vec::new(), 0)
+    };
     let m = 16;
     let vc = config.validation.crop;
     let val = load_pairs(&val_files)?
@@ -570,6 +696,8 @@ pub fn prepare(config: &TrainConfig) -> Result<(TrainData, ValidationSet), DataE
                 d.synthetic_fraction
             },
             pairs,
+            real,
+            real_skipped,
             synthetic,
             scene_names,
             crop,

@@ -19,13 +19,15 @@ pub struct Row {
     pub density: Option<f64>,
     /// The weighted contrastive terms (MNCD, Gaussian perceptual), 0 when unused.
     pub contrastive: Option<f64>,
+    /// The weighted adaptation terms (`[adapt]`), empty outside that stage.
+    pub adapt: Option<f64>,
     pub it_per_s: Option<f64>,
     pub val_psnr: Option<f64>,
     pub val_ssim: Option<f64>,
 }
 
 const HEADER: &str =
-    "iteration,lr,loss,reconstruction,density,contrastive,it_per_s,val_psnr,val_ssim";
+    "iteration,lr,loss,reconstruction,density,contrastive,it_per_s,val_psnr,val_ssim,adapt";
 
 fn cell(v: Option<f64>) -> String {
     v.map(|x| format!("{x:.6e}")).unwrap_or_default()
@@ -34,7 +36,7 @@ fn cell(v: Option<f64>) -> String {
 impl Row {
     fn to_csv(&self) -> String {
         format!(
-            "{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{}",
             self.iteration,
             cell(self.lr),
             cell(self.loss),
@@ -43,13 +45,15 @@ impl Row {
             cell(self.contrastive),
             cell(self.it_per_s),
             cell(self.val_psnr),
-            cell(self.val_ssim)
+            cell(self.val_ssim),
+            cell(self.adapt)
         )
     }
 
     fn from_csv(line: &str) -> Option<Self> {
+        // Logs written before the `adapt` column have nine fields.
         let f: Vec<&str> = line.split(',').collect();
-        if f.len() != 9 {
+        if f.len() != 9 && f.len() != 10 {
             return None;
         }
         let num = |s: &str| -> Option<Option<f64>> {
@@ -69,6 +73,10 @@ impl Row {
             it_per_s: num(f[6])?,
             val_psnr: num(f[7])?,
             val_ssim: num(f[8])?,
+            adapt: match f.get(9) {
+                Some(s) => num(s)?,
+                None => None,
+            },
         })
     }
 }

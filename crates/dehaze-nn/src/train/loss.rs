@@ -36,7 +36,6 @@ use dehaze_core::priors::Dehazer;
 use dehaze_core::RgbImage;
 
 use super::config::{LossSection, Reconstruction};
-use super::data::Batch;
 use crate::dhr::{dark_channel_density, DhrOutput};
 use crate::losses::{FeatureExtractor, GaussianContrastive, MncdConfig};
 use crate::weights::WeightsError;
@@ -44,28 +43,25 @@ use crate::weights::WeightsError;
 /// The transmission factor of MNCD's re-hazed negative: `t' = REHAZE_SCALE · t`.
 pub const REHAZE_SCALE: f32 = 0.6;
 
-/// The negatives of MNCD for a batch, each `[N, 3, crop, crop]` on `device`: the hazy crops,
-/// their denser re-hazed copies and their DCP restorations (see the module docs).
-pub fn mncd_negatives(batch: &Batch, device: &Device) -> Vec<Tensor<4>> {
-    let plane = batch.crop * batch.crop;
-    let mut denser = Vec::with_capacity(batch.hazy.len());
-    let mut dcp = Vec::with_capacity(batch.hazy.len());
+/// The negatives of MNCD for `n` hazy crops (planar `[n, 3, crop, crop]` host data), each
+/// `[n, 3, crop, crop]` on `device`: the hazy crops, their denser re-hazed copies and their DCP
+/// restorations (see the module docs).
+pub fn mncd_negatives(hazy: &[f32], n: usize, crop: usize, device: &Device) -> Vec<Tensor<4>> {
+    let plane = crop * crop;
+    let mut denser = Vec::with_capacity(hazy.len());
+    let mut dcp = Vec::with_capacity(hazy.len());
     let prior = DarkChannelPrior::default();
-    for crop in batch.hazy.chunks_exact(3 * plane) {
+    for crop_data in hazy.chunks_exact(3 * plane) {
         // DCP's restoration, and its airlight estimate for the re-hazed copy.
-        let restored = prior.dehaze(&RgbImage::from_planar(
-            batch.crop,
-            batch.crop,
-            crop.to_vec(),
-        ));
-        for (c, channel) in crop.chunks_exact(plane).enumerate() {
+        let restored = prior.dehaze(&RgbImage::from_planar(crop, crop, crop_data.to_vec()));
+        for (c, channel) in crop_data.chunks_exact(plane).enumerate() {
             let haze = (1.0 - REHAZE_SCALE) * restored.airlight[c];
             denser.extend(channel.iter().map(|v| REHAZE_SCALE * v + haze));
         }
         dcp.extend_from_slice(restored.image.data());
     }
-    let shape = [batch.n, 3, batch.crop, batch.crop];
-    [batch.hazy.clone(), denser, dcp]
+    let shape = [n, 3, crop, crop];
+    [hazy.to_vec(), denser, dcp]
         .into_iter()
         .map(|v| Tensor::from_data(TensorData::new(v, shape), device))
         .collect()

@@ -5,6 +5,8 @@
 //!   split, crops and flips/rotations, all reproducible per seed;
 //! * [`loss`]: the (importance-weighted) reconstruction and density terms, and the
 //!   contrastive ones (MNCD, Gaussian perceptual) of [`crate::losses`] when weighted;
+//! * [`adapt`]: the real-domain adaptation stage (`[adapt]`): a frozen reference, PSD's
+//!   physical priors on unlabeled real crops, consistency and contrastive terms;
 //! * [`schedule`]: warm-up + cosine/step learning rate, a pure function of the iteration;
 //! * [`checkpoint`]: atomic checkpoints with weights, optimiser state and data-stream state;
 //! * [`log`] / [`plot`]: `metrics.csv` and `curves.png`.
@@ -24,6 +26,7 @@
 //! **Failure.** A non-finite loss stops the run before the optimiser step, with an error
 //! naming the iteration and the last good checkpoint (nothing is written after the bad step).
 
+pub mod adapt;
 pub mod checkpoint;
 pub mod config;
 pub mod data;
@@ -194,8 +197,8 @@ fn io(e: impl std::fmt::Display) -> TrainError {
 fn resume_fingerprint(c: &TrainConfig) -> String {
     let v = &c.validation;
     format!(
-        "{:?}|{:?}|{}|{}|{}|{:?}|{}",
-        c.model, c.data, c.train.seed, c.train.batch, v.fraction, v.pairs, v.crop
+        "{:?}|{:?}|{}|{}|{}|{:?}|{}|{:?}",
+        c.model, c.data, c.train.seed, c.train.batch, v.fraction, v.pairs, v.crop, c.adapt
     )
 }
 
@@ -231,6 +234,55 @@ pub fn run(
 
     // Model, optimiser, data stream, log: fresh or from the latest checkpoint.
     let mut model = Dhr::new_seeded(&dhr_config, &ad, config.train.seed);
+    // Adaptation: start from the pre-trained weights, and keep a frozen copy as the reference.
+    let adaptation = match &config.adapt {
+        Some(a) => {
+            let load = |d: &Device| {
+                Dhr::load(&a.init, d).map_err(|e| {
+                    TrainError::Config(ConfigError::Value {
+                        key: "adapt.init".into(),
+                        reason: e.to_string(),
+                    })
+                })
+            };
+            let reference = load(&device)?;
+            if reference.config() != &dhr_config {
+                return Err(TrainError::Config(ConfigError::Value {
+                    key: "adapt.init".into(),
+                    reason: format!(
+                        "{} holds a network of another size ({:?}) than [model] ({:?})",
+                        a.init.display(),
+                        reference.config(),
+                        dhr_config
+                    ),
+                }));
+            }
+            model = load(&ad)?;
+            let features = if adapt::Adaptation::needs_features(a) {
+                Some(
+                    crate::losses::FeatureExtractor::load_or_seeded(
+                        config.loss.features.as_deref(),
+                        &ad,
+                    )
+                    .map_err(|e| {
+                        TrainError::Config(ConfigError::Value {
+                            key: "loss.features".into(),
+                            reason: e.to_string(),
+                        })
+                    })?,
+                )
+            } else {
+                None
+            };
+            obs.note(&format!(
+                "adaptation from {} ({} real hazy photos)",
+                a.init.display(),
+                train_data.real.len()
+            ));
+            Some(adapt::Adaptation::new(a, reference, &device, features))
+        }
+        None => None,
+    };
     let mut optim = optimizer(config);
     let mut sampler = Sampler::new(config.train.seed);
     let mut start = 0;
@@ -298,6 +350,7 @@ pub fn run(
         config.checkpoint.interval,
     );
     let mut acc = (0.0f64, 0.0f64, 0.0f64, 0.0f64, 0u64);
+    let mut acc_adapt = [0.0f64; 7];
     let mut t_log = Instant::now();
     // Speed shown live: an exponential moving average of the step rate (validation and
     // checkpoint time excluded); the log reports the plain mean over each interval.
@@ -319,14 +372,26 @@ pub fn run(
     while it < total {
         let lr = schedule.lr(it);
         let batch = sampler.next_batch(&train_data, config.train.batch)?;
+        let real = match &config.adapt {
+            Some(a) if a.uses_real() => Some(sampler.next_real_batch(&train_data, a.real_batch)),
+            _ => None,
+        };
         let negatives = if objective.needs_negatives() {
-            loss::mncd_negatives(&batch, &ad)
+            loss::mncd_negatives(&batch.hazy, batch.n, batch.crop, &ad)
         } else {
             Vec::new()
         };
+        let supervised_hazy = adaptation.as_ref().map(|_| batch.hazy.clone());
         let (x, y) = batch_tensors(batch, &ad);
         let out = model.forward(x.clone());
-        let terms = objective.compute(&out, x, y, &negatives);
+        let mut terms = objective.compute(&out, x, y, &negatives);
+        if let (Some(a), Some(h)) = (&adaptation, &supervised_hazy) {
+            let extra = a.compute(&model, &out.image, h, real.as_ref(), &ad);
+            terms.total = terms.total + extra.total;
+            for (acc, p) in acc_adapt.iter_mut().zip(extra.parts) {
+                *acc += p as f64;
+            }
+        }
         let loss: f32 = terms.total.clone().into_scalar();
         #[cfg(test)]
         let loss = if tests::POISON_AT.with(|p| p.get()) == Some(it + 1) {
@@ -360,11 +425,24 @@ pub fn run(
                 reconstruction: Some(acc.1 / n),
                 density: Some(acc.2 / n),
                 contrastive: Some(acc.3 / n),
+                adapt: adaptation
+                    .as_ref()
+                    .map(|_| acc_adapt.iter().sum::<f64>() / n),
                 it_per_s: Some(speed),
                 ..Default::default()
             })
             .map_err(TrainError::Io)?;
+            if adaptation.is_some() {
+                let parts: Vec<String> = adapt::TERM_NAMES
+                    .iter()
+                    .zip(acc_adapt)
+                    .filter(|(_, v)| *v != 0.0)
+                    .map(|(name, v)| format!("{name} {:.4}", v / n))
+                    .collect();
+                obs.note(&format!("iteration {it}: adaptation terms {}", parts.join(", ")));
+            }
             acc = (0.0, 0.0, 0.0, 0.0, 0);
+            acc_adapt = [0.0; 7];
             t_log = Instant::now();
         }
         let rate = 1.0 / t_step.elapsed().as_secs_f64().max(1e-9);
@@ -426,10 +504,16 @@ pub fn run(
 
 fn summary_line(d: &TrainData, v: &ValidationSet) -> String {
     format!(
-        "data: {} training pairs, {} synthesis scenes (synthetic share {:.2}), {} validation pairs; crop {}",
+        "data: {} training pairs, {} synthesis scenes (synthetic share {:.2}), {} real hazy photos{}, {} validation pairs; crop {}",
         d.pairs.len(),
         d.synthetic.as_ref().map_or(0, |s| s.len()),
         d.synthetic_fraction,
+        d.real.len(),
+        if d.real_skipped > 0 {
+            format!(" ({} smaller than the crop skipped)", d.real_skipped)
+        } else {
+            String::new()
+        },
         v.pairs.len(),
         d.crop
     )

@@ -261,7 +261,7 @@ fn mncd_negatives_are_the_input_a_denser_copy_and_dcp() {
         crop,
         synthetic: 0,
     };
-    let negs = loss::mncd_negatives(&batch, &crate::device::cpu());
+    let negs = loss::mncd_negatives(&batch.hazy, batch.n, batch.crop, &crate::device::cpu());
     assert_eq!(negs.len(), 3);
     let host = |t: &Tensor<4>| {
         assert_eq!(t.dims(), [n, 3, crop, crop]);
@@ -318,4 +318,173 @@ fn contrastive_terms_enter_the_loss() {
         let sum = rec + 0.1 * density + contrastive;
         assert!((total - sum).abs() < 1e-4 * total.max(1.0), "{line}");
     }
+}
+
+/// Real hazy photos for the adaptation tests: uniform haze over patterns, in a nested folder
+/// (the folder is read recursively), plus one thumbnail smaller than the crop.
+fn real_hazy_fixture(dir: &Path) {
+    let real = dir.join("real/sub");
+    std::fs::create_dir_all(&real).unwrap();
+    for i in 0..3u32 {
+        let clear = scene(56, 40, 3.0 + i as f32);
+        image::RgbImage::from_fn(56, 40, |x, y| {
+            let p = clear.get_pixel(x, y);
+            image::Rgb(p.0.map(|v| (0.5 * v as f32 + 0.5 * 220.0) as u8))
+        })
+        .save(real.join(format!("r{i}.png")))
+        .unwrap();
+    }
+    scene(16, 16, 0.0).save(dir.join("real/thumb.png")).unwrap();
+}
+
+#[test]
+fn real_hazy_folders_are_read_recursively_and_cropped_with_clahe_and_airlight() {
+    let t = tempfile::tempdir().unwrap();
+    real_hazy_fixture(t.path());
+    let (imgs, skipped) = data::load_real_hazy(&[t.path().join("real")], 32).unwrap();
+    assert_eq!((imgs.len(), skipped), (3, 1));
+    let e = data::load_real_hazy(&[t.path().join("nope")], 32)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("nope") && e.contains("data.real_hazy"), "{e}");
+    let e = data::load_real_hazy(&[t.path().join("real")], 64)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("none of the 4 photos"), "{e}");
+
+    let text = fixture(t.path(), 1);
+    let cfg = config(t.path(), &text, "run");
+    let (mut d, _) = data::prepare(&cfg).unwrap();
+    d.real = imgs;
+    let mut s = Sampler::new(3);
+    let b = s.next_real_batch(&d, 5);
+    assert_eq!((b.n, b.crop), (5, 32));
+    assert_eq!(b.hazy.len(), 5 * 3 * 32 * 32);
+    assert_eq!(b.clahe.len(), b.hazy.len());
+    assert_eq!(b.airlight.len(), 15);
+    // Haze lifts every crop towards the airlight (≈ 0.86 here) and CLAHE spreads it out.
+    let spread = |v: &[f32]| {
+        let (lo, hi) = v
+            .iter()
+            .fold((f32::MAX, f32::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
+        hi - lo
+    };
+    let plane = 32 * 32;
+    assert!(spread(&b.clahe[..plane]) > spread(&b.hazy[..plane]));
+    assert!(b.airlight.iter().all(|a| (0.7..=1.0).contains(a)), "{:?}", b.airlight);
+    // The same stream state gives the same crops.
+    let mut s2 = Sampler::new(3);
+    assert_eq!(s2.next_real_batch(&d, 5), b);
+}
+
+/// The adaptation config of a tiny run: `init` from a pre-training run of the same fixture.
+fn adapt_section(init: &Path, terms: &str) -> String {
+    format!(
+        "\n[adapt]\ninit = \"{}\"\nreal_batch = 2\nwindow = 7\n{terms}\n",
+        init.display()
+    )
+}
+
+#[test]
+fn adaptation_fine_tunes_from_the_pretrained_weights_with_every_term() {
+    let t = tempfile::tempdir().unwrap();
+    real_hazy_fixture(t.path());
+    let text = fixture(t.path(), 2);
+    let pre = run(&config(t.path(), &text, "pre"), &opts(false), &mut Silent).unwrap();
+
+    let all = "dark_channel = 1.0\nbright_channel = 0.5\nclahe = 1.0\nconsistency = 1.0\n\
+               real_consistency = 1.0\nmncd = 0.1\ncontrastive = 0.1";
+    let adapt_text = format!(
+        "{}{}",
+        text.replace("crop = 32\n\n[loss]", "crop = 32\nreal_hazy = [\"real\"]\n\n[loss]"),
+        adapt_section(&pre.weights, all)
+    );
+    let cfg = config(t.path(), &adapt_text, "adapt");
+    assert!(cfg.adapt.as_ref().unwrap().uses_real());
+    let mut notes = Vec::new();
+    struct Notes<'a>(&'a mut Vec<String>);
+    impl Observer for Notes<'_> {
+        fn note(&mut self, line: &str) {
+            self.0.push(line.to_string());
+        }
+    }
+    let s = run(&cfg, &opts(false), &mut Notes(&mut notes)).unwrap();
+    assert_eq!(s.iterations, 2);
+    let joined = notes.join("\n");
+    assert!(joined.contains("adaptation from"), "{joined}");
+    assert!(joined.contains("3 real hazy photos"), "{joined}");
+    // Every term was computed and logged, and the log has the adaptation column.
+    for name in adapt::TERM_NAMES {
+        assert!(joined.contains(&format!("{name} ")), "{name} missing: {joined}");
+    }
+    let csv = std::fs::read_to_string(t.path().join("adapt/metrics.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "adapt").unwrap();
+    let first: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    assert!(first[col].parse::<f64>().unwrap() > 0.0, "{csv}");
+    // It started from the pre-trained weights: after two small steps they are close to
+    // them, much closer than to a fresh initialisation.
+    let dist = |a: &Path, b: &Path| -> f64 {
+        tensors(a)
+            .iter()
+            .zip(tensors(b))
+            .map(|((_, x), (_, y))| {
+                let f = |v: &[u8]| -> Vec<f32> {
+                    v.chunks_exact(4)
+                        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                        .collect()
+                };
+                f(x).iter()
+                    .zip(f(&y))
+                    .map(|(p, q)| ((p - q) as f64).abs())
+                    .sum::<f64>()
+            })
+            .sum()
+    };
+    let fresh = t.path().join("fresh.safetensors");
+    Dhr::new_seeded(&cfg.model.dhr_config(), &crate::device::cpu(), 99)
+        .save(&fresh)
+        .unwrap();
+    let moved = dist(&s.weights, &pre.weights);
+    assert!(moved > 0.0, "the adaptation did not train");
+    assert!(moved < 0.5 * dist(&fresh, &pre.weights), "{moved}");
+
+    // Resuming an adaptation run with other term weights is refused.
+    let other = adapt_text.replace("clahe = 1.0", "clahe = 0.5");
+    let e = run(
+        &config(t.path(), &other.replace("iterations = 2", "iterations = 3"), "adapt"),
+        &opts(true),
+        &mut Silent,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("differ"), "{e}");
+}
+
+#[test]
+fn adaptation_config_errors_name_the_key() {
+    let t = tempfile::tempdir().unwrap();
+    let text = fixture(t.path(), 2);
+    let w = t.path().join("w.safetensors");
+    std::fs::write(&w, b"x").unwrap();
+    let parse = |extra: &str| {
+        TrainConfig::from_toml_str(&format!("{text}{extra}"), t.path(), "t.toml")
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    };
+    // A real term without real photos.
+    let e = parse(&adapt_section(&w, "dark_channel = 1.0"));
+    assert!(e.contains("`data.real_hazy`"), "{e}");
+    let e = parse(&adapt_section(&t.path().join("none.safetensors"), ""));
+    assert!(e.contains("`adapt.init`"), "{e}");
+    let e = parse(&adapt_section(&w, "clahe = -1.0"));
+    assert!(e.contains("`adapt.clahe`"), "{e}");
+    let e = parse(&adapt_section(&w, "bogus = 1.0"));
+    assert!(e.contains("bogus"), "{e}");
+    // A file that is not DHR weights is refused when the run starts, naming the key.
+    let ok = format!("{text}{}", adapt_section(&w, "consistency = 1.0"));
+    let cfg = config(t.path(), &ok, "run");
+    let e = run(&cfg, &opts(false), &mut Silent).unwrap_err().to_string();
+    assert!(e.contains("adapt.init"), "{e}");
 }
