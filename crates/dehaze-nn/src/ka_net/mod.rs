@@ -86,7 +86,7 @@ impl KaNetConfig {
         for (s, (&width, &heads)) in d.iter().zip(&encoder::HEADS).enumerate() {
             needs.push((width, heads, format!("dims[{s}]")));
         }
-        for (s, (&width, &heads)) in d[1..].iter().zip(&encoder::HEADS).enumerate() {
+        for (s, (&width, &heads)) in d[1..].iter().zip(&encoder::PATCH_HEADS).enumerate() {
             needs.push((width, heads, format!("dims[{}]", s + 1)));
         }
         needs.push((d[3], decoder::HEADS, "dims[3]".into()));
