@@ -85,7 +85,16 @@ impl Encoder {
             })
             .collect();
         let patch_blocks = (0..3)
-            .map(|s| Block::new(d[s + 1], PATCH_HEADS[s], MLP_RATIO, SR_RATIOS[s], false, device))
+            .map(|s| {
+                Block::new(
+                    d[s + 1],
+                    PATCH_HEADS[s],
+                    MLP_RATIO,
+                    SR_RATIOS[s],
+                    false,
+                    device,
+                )
+            })
             .collect();
         Self {
             patch_embeds,
@@ -95,6 +104,11 @@ impl Encoder {
             patch_blocks,
             pnorms: (0..3).map(|s| block_norm(d[s + 1], device)).collect(),
         }
+    }
+
+    /// The stage widths, read from the stage-output norms.
+    pub fn dims(&self) -> [usize; 4] {
+        std::array::from_fn(|s| self.norms[s].gamma.lazy_shape()[0])
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Features {
