@@ -5,7 +5,7 @@ The official classes hard-code their widths (`Tenc`, `Tdec` and `convprojection`
 arguments, `EncoderTransformer.forward_features` and `MRFEB1(512)` repeat 64/128/320/512 as
 literals), so a reduced-width official network does not exist. Instead the full network is used
 with weights that need not be stored: every tensor of the state dict is a function of its key and
-shape (`formula_weights`), implemented identically in `crates/dehaze-nn/tests/ka_net_official.rs`.
+shape (`formula_tensor`), implemented identically in `crates/dehaze-nn/tests/ka_net.rs`.
 The inputs are made the same way (`formula_input`). The fixture then holds only what cannot be
 recomputed: the random-Fourier-feature draw (W, b) injected into the official forward pass, the
 calibrated head conv (so tanh does not saturate), and the official outputs and z, about 1.5 MB.
@@ -51,7 +51,7 @@ FORMULA_SAMPLES = (
 )
 
 # ----------------------------------------------------------------------------------------------
-# The formula (mirrored in crates/dehaze-nn/tests/ka_net_official.rs; change both together)
+# The formula (mirrored in crates/dehaze-nn/tests/ka_net.rs; change both together)
 
 MASK = np.uint64(0xFFFFFFFF)
 

@@ -21,9 +21,10 @@
 //! block of stage s runs at width `dims[s+1]` with stage s's ratio, but its heads are
 //! [`PATCH_HEADS`] = `[1, 2, 2]`: the official code passes `num_heads[1]` (not `num_heads[2]`) to
 //! `patch_block3`. With a single key/value token (inputs up to 64×64) the head count cannot
-//! change the output, so only larger inputs show it (`tests/ka_net_official.rs`). A fourth
-//! intra-patch embedding (`dims[0] → dims[3]`) exists in the official network and its
-//! checkpoint but is never called; it is declared here so the checkpoint loads strictly.
+//! change the output, so only larger inputs show it (`tests/ka_net.rs`,
+//! `parity_with_the_official_network`). A fourth intra-patch embedding (`dims[0] → dims[3]`)
+//! exists in the official network and its checkpoint but is never called; it is declared here
+//! so the checkpoint loads strictly.
 
 use burn::nn::LayerNorm;
 use burn::prelude::*;
