@@ -41,6 +41,10 @@ REDUCED_DIMS = (8, 16, 32, 64)
 TINY_DIMS = (4, 8, 16, 16)
 # Encoder plan (official): heads, spatial-reduction ratios; the MLP ratio is 2 everywhere.
 ENC_HEADS = (1, 2, 4, 4)
+# Heads of the intra-patch blocks patch_block1..3: the official code passes num_heads[0],
+# num_heads[1], num_heads[1] (not ENC_HEADS[0..3]); only inputs with more than one key/value
+# token in patch_block3 (larger than 64x64) show the difference.
+PATCH_HEADS = (1, 2, 2)
 ENC_SR = (4, 2, 2, 1)
 ENC_MLP = 2
 # Decoder plan: 3 blocks, 8 heads, MLP ratio 4, no spatial reduction, 48 learned queries.
@@ -183,8 +187,8 @@ class Encoder(nn.Module):
             setattr(self, f"block{s + 1}", nn.ModuleList(blocks))
             setattr(self, f"norm{s + 1}", nn.LayerNorm(d[s], eps=1e-6))
             if s < 3:
-                # Intra-patch block at the next width, with this stage's heads and sr.
-                pb = [Block(d[s + 1], ENC_HEADS[s], ENC_MLP, ENC_SR[s])]
+                # Intra-patch block at the next width, with this stage's sr.
+                pb = [Block(d[s + 1], PATCH_HEADS[s], ENC_MLP, ENC_SR[s])]
                 setattr(self, f"patch_block{s + 1}", nn.ModuleList(pb))
                 setattr(self, f"pnorm{s + 1}", nn.LayerNorm(d[s + 1], eps=1e-6))
 

@@ -14,9 +14,9 @@
 //! ```
 //!
 //! `--net conv` is a stand-in: five 3×3 convolutions at 32 channels (receptive radius 5), for
-//! measuring the machinery before the real networks exist; `ka-net`, `dhr-s`, `dhr-b` build the
-//! real ones with random weights (fine for time and memory, never for pictures). Threads: the
-//! backends use rayon's global pool when built with rayon (`RAYON_NUM_THREADS`).
+//! measuring the machinery before the real networks exist; `ka-net`, `ka-net-s`, `dhr-s`, `dhr-b`
+//! build the real ones with random weights (fine for time and memory, never for pictures).
+//! Threads: the backends use rayon's global pool when built with rayon (`RAYON_NUM_THREADS`).
 
 use std::time::Instant;
 
@@ -27,6 +27,7 @@ use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Distribution, Tensor};
 use dehaze_core::io::{self, Decoded, ReadOptions, WriteOptions};
 use dehaze_nn::inference::{restore_padded, NetworkKind, Restored};
+use dehaze_nn::ka_net::{KaNet, KaNetConfig, SIZE_MULTIPLE};
 use dehaze_nn::memory::{self, TileCost, TilingModel};
 use dehaze_nn::tiling::{restore_tiled, AxisTiles};
 
@@ -82,15 +83,21 @@ const CONV_TILING: TilingModel = TilingModel {
 enum Net {
     Conv(ConvStack),
     Real(Box<dehaze_nn::inference::Network>),
+    /// A KA-Net configuration by name (`ka-net-s`) that the CLI does not list yet, run with the
+    /// CLI's KA-Net pre/post-processing (to [−1, 1], clamp(tanh, 0, 1)).
+    KaNet(Box<KaNet>),
 }
 
 impl Net {
     fn new(name: &str, device: &Device) -> Self {
         match name {
             "conv" => Net::Conv(ConvStack::new(device)),
+            "ka-net-s" => Net::KaNet(Box::new(KaNet::new(&KaNetConfig::small(), device))),
             other => Net::Real(Box::new(
                 NetworkKind::from_name(other)
-                    .unwrap_or_else(|| panic!("--net: conv, ka-net, dhr-s or dhr-b, not {other}"))
+                    .unwrap_or_else(|| {
+                        panic!("--net: conv, ka-net, ka-net-s, dhr-s or dhr-b, not {other}")
+                    })
                     .build(device),
             )),
         }
@@ -100,6 +107,10 @@ impl Net {
         match self {
             Net::Conv(c) => restore_padded(x, 16, |t| (c.forward(t), None)),
             Net::Real(n) => n.restore(x),
+            Net::KaNet(k) => restore_padded(x, SIZE_MULTIPLE, |t| {
+                let (y, _z) = k.forward(t.mul_scalar(2.0).sub_scalar(1.0));
+                (y.clamp(0.0, 1.0), None)
+            }),
         }
     }
 
@@ -107,6 +118,9 @@ impl Net {
         match self {
             Net::Conv(_) => CONV_TILING,
             Net::Real(n) => n.kind().tiling(),
+            // Not measured for ka-net-s: the official network's model, an upper bound (same
+            // full-resolution tail, narrower encoder and bottleneck).
+            Net::KaNet(_) => NetworkKind::KaNet.tiling(),
         }
     }
 
@@ -114,6 +128,7 @@ impl Net {
         match self {
             Net::Conv(c) => c.num_params() as u64 * 4,
             Net::Real(n) => n.weights_bytes(),
+            Net::KaNet(k) => k.num_params() as u64 * 4,
         }
     }
 }

@@ -1,6 +1,21 @@
-//! KA-Net: parameter counts, checkpoint loading and parity with our PyTorch reference.
+//! KA-Net: parameter counts, checkpoint loading, parity with the official network and with our
+//! PyTorch reference.
 //!
-//! The fixture in `tests/fixtures/ka_net/` is written by
+//! **Official parity** (`parity_with_the_official_network`): the fixture
+//! `tests/fixtures/ka_net_official/io.safetensors` holds outputs of the official code itself
+//! (`LD_model1.Dehaze` from github.com/fyxnl/KA_Net `testcode/`, unmodified, float64, on the CPU)
+//! at full width. Its weights are not stored: every tensor is a formula of its key and shape,
+//! implemented here (`formula_tensor`) and in the script; the fixture keeps the state-dict
+//! listing, the injected random-Fourier draw, the calibrated head conv and the outputs (1.3 MB).
+//! Regenerate it (needs torch, timm, numpy, safetensors; the official code is never committed):
+//! ```text
+//! git clone https://github.com/fyxnl/KA_Net /tmp/KA_Net
+//! /work/venv/bin/python tools/ka_net_official_fixture.py --testcode /tmp/KA_Net/testcode \
+//!     --out crates/dehaze-nn/tests/fixtures/ka_net_official/io.safetensors --compare-ours
+//! ```
+//!
+//! **Reference parity** (`parity_with_pytorch_reference`, tiny widths, checkpoint layouts):
+//! the fixture in `tests/fixtures/ka_net/` is written by
 //! `tools/ka_net_torch.py fixture --dims 4 8 16 16 --out crates/dehaze-nn/tests/fixtures/ka_net`
 //! (random weights with non-trivial LayerNorm/BatchNorm state, saved in the official checkpoint
 //! layout and as safetensors, plus inputs, the RFF draw and the expected outputs computed in
@@ -19,7 +34,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use dehaze_nn::burn::prelude::*;
-use dehaze_nn::ka_net::{KaNet, KaNetConfig, SIZE_MULTIPLE};
+use dehaze_nn::ka_net::{
+    KaNet, KaNetConfig, CONFIG_NAMES, KA_NET_PARAMS, KA_NET_S_PARAMS, SIZE_MULTIPLE,
+};
 use dehaze_nn::weights::WeightsError;
 use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
@@ -152,7 +169,8 @@ fn parameter_counts_match_the_official_network() {
         "official KA-Net: {} learnable parameters, {} used in the forward pass",
         counts.learnable, counts.used
     );
-    assert_eq!(counts.learnable, 55_657_426);
+    assert_eq!(counts.learnable, KA_NET_PARAMS);
+    assert_eq!(KA_NET_PARAMS, 55_657_426);
     assert_eq!(counts.used, 55_360_759);
 
     // The official names of our tensors are exactly the keys of the doc's state-dict listing
@@ -231,6 +249,87 @@ fn batch_items_are_independent() {
     let first = values(y.slice([0..1, 0..c, 0..h, 0..w]));
     assert!(max_abs_diff(&first, &values(y0)) < 1e-5);
     assert!(max_abs_diff(&values(z.slice([0..1, 0..16])), &values(z0)) < 1e-5);
+}
+
+#[test]
+fn ka_net_s_is_the_official_architecture_at_quarter_width() {
+    let dev = device();
+    let official = KaNetConfig::official();
+    let small = KaNetConfig::small();
+    assert_eq!(CONFIG_NAMES, ["ka-net", "ka-net-s"]);
+    assert_eq!(KaNetConfig::from_name("ka-net-s"), Some(small.clone()));
+    assert_eq!(KaNetConfig::from_name("ka-net"), Some(official.clone()));
+    assert_eq!(KaNetConfig::from_name("ka-net-xl"), None);
+    assert_eq!(small.name(), Some("ka-net-s"));
+    assert_eq!(official.name(), Some("ka-net"));
+    assert_eq!(KaNetConfig::tiny().name(), None);
+    assert_eq!(small.dims, official.dims.map(|d| d / 4));
+    assert!(small.validate().is_ok());
+
+    let model = KaNet::new(&small, &dev);
+    assert_eq!(model.dims(), small.dims);
+    let counts = model.parameter_counts();
+    println!(
+        "ka-net-s {:?}: {} learnable parameters, {} used",
+        small.dims, counts.learnable, counts.used
+    );
+    assert_eq!(counts.learnable, KA_NET_S_PARAMS);
+    assert_eq!(KA_NET_S_PARAMS, 3_541_378);
+    // The official state-dict names, every one of them: only the shapes differ.
+    assert_eq!(
+        model.official_keys(),
+        KaNet::new(&official, &dev).official_keys()
+    );
+}
+
+#[test]
+fn saves_in_the_official_layout_and_loads_back() {
+    let dev = device();
+    let dir = tempfile::tempdir().unwrap();
+
+    // The tiny fixture network, saved: the same tensors, names and layouts as the file PyTorch
+    // wrote from its state dict.
+    let tiny = KaNet::load(
+        &fixture_dir().join("ka_net.pth"),
+        &KaNetConfig::tiny(),
+        &dev,
+    )
+    .unwrap();
+    let saved = dir.path().join("tiny.safetensors");
+    tiny.save(&saved).unwrap();
+    let ours = read_arrays(&saved);
+    let torch = read_arrays(&fixture_dir().join("ka_net.safetensors"));
+    assert_eq!(ours.tensors, torch.tensors);
+    assert_eq!(ours.metadata["dehaze.ka_net_dims"], "4,8,16,16");
+
+    // ka-net-s round trip, its widths read back from the file.
+    let model = KaNet::new(&KaNetConfig::small(), &dev);
+    let path = dir.path().join("ka-net-s.safetensors");
+    model.save(&path).unwrap();
+    let config = KaNet::saved_config(&path).unwrap();
+    assert_eq!(config, Some(KaNetConfig::small()));
+    let loaded = KaNet::load(&path, &config.unwrap(), &dev).unwrap();
+    let x = Tensor::<4>::random(
+        [1, 3, 64, 48],
+        burn::tensor::Distribution::Uniform(-1.0, 1.0),
+        &dev,
+    );
+    assert_eq!(
+        values(model.forward(x.clone()).0),
+        values(loaded.forward(x).0)
+    );
+    let err = KaNet::load(&path, &KaNetConfig::reduced(), &dev)
+        .expect_err("reduced widths must not load ka-net-s weights")
+        .to_string();
+    assert!(err.contains("shape"), "{err}");
+
+    // Files without our metadata (the official layouts) have no stored widths.
+    for name in ["ka_net.pth", "ka_net.safetensors", "ka_net_bare_legacy.pth"] {
+        assert_eq!(
+            KaNet::saved_config(&fixture_dir().join(name)).unwrap(),
+            None
+        );
+    }
 }
 
 /// Writes the fixture's tensors as safetensors under new names (`rename`), dropping those
@@ -412,4 +511,174 @@ fn full_size_parity_with_pytorch_reference() {
         other.set_rff(io.tensor("rff_w"), io.tensor("rff_b"));
         assert_eq!(values(other.forward(x.clone()).0), reference, "{name}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parity with the official network (github.com/fyxnl/KA_Net, testcode/LD_model1.Dehaze)
+
+fn official_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ka_net_official/io.safetensors")
+}
+
+/// 32-bit FNV-1a of `key`'s bytes (the per-tensor seed of the formula weights).
+fn fnv1a(key: &str) -> u32 {
+    key.bytes().fold(0x811C_9DC5, |h: u32, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// `n` values in [−1, 1), exact in f32: `(lowbias32(i·0x9E3779B9 ⊕ seed) >> 8) / 2²³ − 1`.
+/// The same function as `uniform` in `tools/ka_net_official_fixture.py`.
+fn formula_uniform(seed: u32, n: usize) -> Vec<f32> {
+    (0..n as u32)
+        .map(|i| {
+            let mut x = i.wrapping_mul(0x9E37_79B9) ^ seed;
+            x ^= x >> 16;
+            x = x.wrapping_mul(0x7FEB_352D);
+            x ^= x >> 15;
+            x = x.wrapping_mul(0x846C_A68B);
+            x ^= x >> 16;
+            (x >> 8) as f32 / 8_388_608.0 - 1.0
+        })
+        .collect()
+}
+
+/// The value of the official state-dict entry `key` with PyTorch shape `shape`
+/// (`formula_tensor` in `tools/ka_net_official_fixture.py`).
+fn formula_tensor(key: &str, shape: &[usize]) -> Vec<f32> {
+    let u = formula_uniform(fnv1a(key), shape.iter().product());
+    let map = |f: &dyn Fn(f32) -> f32| u.iter().map(|&v| f(v)).collect();
+    if key.ends_with("running_var") {
+        map(&|v| 1.0 + 0.5 * v)
+    } else if key.ends_with("running_mean") || key.ends_with(".bias") {
+        map(&|v| 0.1 * v)
+    } else if key.ends_with("task_query") {
+        let s = 3f64.sqrt() as f32;
+        map(&|v| s * v)
+    } else if key.ends_with(".weight") && shape.len() == 1 {
+        map(&|v| 1.0 + 0.2 * v)
+    } else if key.ends_with(".weight") {
+        let fan_in = if key.starts_with("convtail.convd") {
+            shape[0]
+        } else {
+            shape[1..].iter().product()
+        };
+        let s = (3.0 / fan_in as f64).sqrt() as f32;
+        map(&|v| s * v)
+    } else {
+        panic!("no formula for {key}")
+    }
+}
+
+/// The `[1, 3, h, w]` input of size `h`×`w`.
+fn formula_input(h: usize, w: usize) -> Tensor<4> {
+    let data = formula_uniform(fnv1a(&format!("input_{h}x{w}")), 3 * h * w);
+    Tensor::from_data(TensorData::new(data, [1, 3, h, w]), &device())
+}
+
+/// The official state dict's `(key, PyTorch shape)` listing stored in the fixture.
+fn official_listing(io: &Arrays) -> Vec<(String, Vec<usize>)> {
+    serde_json::from_str(&io.metadata["state_dict"]).expect("state_dict metadata")
+}
+
+#[test]
+fn formula_weights_match_the_fixture_script() {
+    let io = read_arrays(&official_fixture());
+    let listing = official_listing(&io);
+    let mut checked = 0;
+    for (name, (_, want)) in &io.tensors {
+        let Some(key) = name.strip_prefix("formula.") else {
+            continue;
+        };
+        let have = if key == "input_16x16" {
+            values(formula_input(16, 16))
+        } else {
+            let shape = &listing.iter().find(|(k, _)| k == key).expect(key).1;
+            formula_tensor(key, shape)
+        };
+        assert_eq!(&have[..want.len()], &want[..], "{key}");
+        checked += 1;
+    }
+    assert_eq!(checked, 8);
+}
+
+/// The official network's outputs on formula weights (written by
+/// `tools/ka_net_official_fixture.py`; see the module docs) against ours: the whole network at
+/// full width, at 128×96, 144×112 (not a multiple of 32) and 256×256, where every attention has
+/// more than one key/value token.
+#[test]
+fn parity_with_the_official_network() {
+    let t0 = Instant::now();
+    let io = read_arrays(&official_fixture());
+    let listing = official_listing(&io);
+    assert_eq!(listing.len(), 481, "official state-dict entries");
+    let learnable: usize = listing
+        .iter()
+        .filter(|(k, _)| !k.contains("running_") && !k.ends_with("num_batches_tracked"))
+        .map(|(_, s)| s.iter().product::<usize>())
+        .sum();
+    assert_eq!(learnable, 55_657_426);
+    assert_eq!(io.metadata["parameters"], learnable.to_string());
+
+    // The formula weights (and the fixture's calibrated head) as a bare-key safetensors file,
+    // loaded through the official-name loader.
+    let owned: Vec<(String, Vec<usize>, Vec<u8>)> = listing
+        .iter()
+        .filter(|(k, _)| !k.ends_with("num_batches_tracked"))
+        .map(|(k, shape)| {
+            let data = match io.tensors.get(&format!("weight.{k}")) {
+                Some((s, d)) => {
+                    assert_eq!(s, shape, "{k}");
+                    d.clone()
+                }
+                None => formula_tensor(k, shape),
+            };
+            let bytes = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+            (k.clone(), shape.clone(), bytes)
+        })
+        .collect();
+    let views: Vec<(String, TensorView)> = owned
+        .iter()
+        .map(|(k, shape, data)| {
+            let view = TensorView::new(Dtype::F32, shape.clone(), data).unwrap();
+            (k.clone(), view)
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("formula.safetensors");
+    safetensors::serialize_to_file(views, None, &path).unwrap();
+    drop(owned);
+    let mut model =
+        KaNet::load(&path, &KaNetConfig::official(), &device()).unwrap_or_else(|e| panic!("{e}"));
+    model.set_rff(io.tensor("rff_w"), io.tensor("rff_b"));
+    println!(
+        "formula weights built and loaded in {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
+
+    let mut worst = 0.0f32;
+    let sizes = io.sizes();
+    assert_eq!(sizes, ["128x96", "144x112", "256x256"]);
+    for size in sizes {
+        let (h, w) = size.split_once('x').unwrap();
+        let x = formula_input(h.parse().unwrap(), w.parse().unwrap());
+        let t = Instant::now();
+        let (out, z) = model.forward(x);
+        let d_out = max_abs_diff(&values(out), &io.get(&format!("output_{size}")).1);
+        let d_z = max_abs_diff(&values(z), &io.get(&format!("z_{size}")).1);
+        println!(
+            "KA-Net vs official at {size}: max |Δout| = {d_out:.3e}, max |Δz| = {d_z:.3e} \
+             (forward {:.1} s)",
+            t.elapsed().as_secs_f64()
+        );
+        assert!(
+            d_out <= TOLERANCE && d_z <= TOLERANCE,
+            "{size}: max |Δout| = {d_out:e}, max |Δz| = {d_z:e} exceed {TOLERANCE:e}"
+        );
+        worst = worst.max(d_out).max(d_z);
+    }
+    println!(
+        "official parity: worst max |Δ| = {worst:.3e}, {:.1} s in all",
+        t0.elapsed().as_secs_f64()
+    );
 }

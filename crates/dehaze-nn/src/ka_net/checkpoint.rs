@@ -16,12 +16,12 @@ use std::path::Path;
 use burn::store::burn_pack::Tensor as PackTensor;
 use burn::store::pytorch_reader::PytorchError;
 use burn::store::{
-    ApplyError, FloatCastAdapter, ModuleAdapter, ModuleSnapshot, ModuleStore, PyTorchToBurnAdapter,
-    PytorchStore, PytorchStoreError, SafetensorsStore,
+    ApplyError, BurnToPyTorchAdapter, FloatCastAdapter, ModuleAdapter, ModuleSnapshot, ModuleStore,
+    PyTorchToBurnAdapter, PytorchStore, PytorchStoreError, SafetensorsStore,
 };
 use burn::tensor::DType;
 
-use super::KaNet;
+use super::{KaNet, KaNetConfig};
 use crate::weights::WeightsError;
 
 /// The prefix `nn.DataParallel` puts on every key of the official checkpoint.
@@ -315,6 +315,87 @@ pub(crate) fn load_into(model: &mut KaNet, path: &Path) -> Result<(), WeightsErr
         )));
     }
     Ok(())
+}
+
+/// Metadata key naming the network in files written by [`save`].
+const KEY_MODEL: &str = "dehaze.model";
+/// Metadata key holding the encoder widths, comma-separated.
+const KEY_DIMS: &str = "dehaze.ka_net_dims";
+
+/// Writes `model` as safetensors under the official names (see [`KaNet::save`]).
+pub(crate) fn save(model: &KaNet, path: &Path) -> Result<(), WeightsError> {
+    let fail = |reason: String| WeightsError::File {
+        path: path.to_path_buf(),
+        reason,
+    };
+    // Burn → PyTorch layouts (Linear weights transposed back to [out, in]).
+    let tensors = model.collect(None, Some(Box::new(BurnToPyTorchAdapter)), false);
+    let mut owned = Vec::with_capacity(tensors.len());
+    for t in tensors {
+        let name = official_name(&t.name)
+            .ok_or_else(|| fail(format!("internal: no official name for '{}'", t.name)))?;
+        if t.dtype != DType::F32 {
+            return Err(fail(format!("'{name}' is {:?}, not f32", t.dtype)));
+        }
+        let shape = t.shape.to_vec();
+        let bytes = t
+            .to_bytes()
+            .map_err(|e| fail(format!("cannot read '{name}': {e}")))?
+            .to_vec();
+        owned.push((name, shape, bytes));
+    }
+    let views = owned
+        .iter()
+        .map(|(name, shape, bytes)| {
+            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
+                .map(|v| (name.clone(), v))
+                .map_err(|e| fail(format!("'{name}': {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let dims = model.dims().map(|d| d.to_string()).join(",");
+    let metadata = HashMap::from([
+        (KEY_MODEL.to_string(), "ka-net".to_string()),
+        (KEY_DIMS.to_string(), dims),
+    ]);
+    let bytes = safetensors::serialize(views, Some(metadata)).map_err(|e| fail(e.to_string()))?;
+    crate::dhr::write_atomic(path, &bytes)
+}
+
+/// The widths stored by [`save`], if the file is safetensors with that metadata.
+pub(crate) fn saved_config(path: &Path) -> Result<Option<KaNetConfig>, WeightsError> {
+    let fail = |reason: String| WeightsError::File {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if sniff(path).map_err(fail)? != Format::Safetensors {
+        return Ok(None);
+    }
+    // The header only: its length, then the JSON.
+    let mut file = File::open(path).map_err(|e| fail(format!("cannot open: {e}")))?;
+    let mut len = [0u8; 8];
+    file.read_exact(&mut len)
+        .map_err(|e| fail(format!("cannot read: {e}")))?;
+    let mut header = vec![0u8; u64::from_le_bytes(len) as usize];
+    file.read_exact(&mut header)
+        .map_err(|e| fail(format!("cannot read: {e}")))?;
+    let json: serde_json::Value = serde_json::from_slice(&header)
+        .map_err(|e| fail(format!("not a readable safetensors header: {e}")))?;
+    let Some(dims) = json["__metadata__"][KEY_DIMS].as_str() else {
+        return Ok(None);
+    };
+    let parsed: Vec<usize> = dims
+        .split(',')
+        .map(|d| d.trim().parse())
+        .collect::<Result<_, _>>()
+        .map_err(|e| fail(format!("metadata {KEY_DIMS} = '{dims}': {e}")))?;
+    let dims: [usize; 4] = parsed
+        .try_into()
+        .map_err(|_| fail(format!("metadata {KEY_DIMS} = '{dims}': not four widths")))?;
+    let config = KaNetConfig { dims };
+    config
+        .validate()
+        .map_err(|e| fail(format!("metadata {KEY_DIMS} = '{dims:?}': {e}")))?;
+    Ok(Some(config))
 }
 
 /// An apply error in terms of the official key.

@@ -18,9 +18,13 @@
 //! ```
 //!
 //! Heads `[1, 2, 4, 4]`, spatial-reduction ratios `[4, 2, 2, 1]`, MLP ratio 2. The intra-patch
-//! block of stage s runs at width `dims[s+1]` with stage s's heads and ratio. A fourth
-//! intra-patch embedding (`dims[0] → dims[3]`) exists in the official network and its
-//! checkpoint but is never called; it is declared here so the checkpoint loads strictly.
+//! block of stage s runs at width `dims[s+1]` with stage s's ratio, but its heads are
+//! [`PATCH_HEADS`] = `[1, 2, 2]`: the official code passes `num_heads[1]` (not `num_heads[2]`) to
+//! `patch_block3`. With a single key/value token (inputs up to 64×64) the head count cannot
+//! change the output, so only larger inputs show it (`tests/ka_net.rs`,
+//! `parity_with_the_official_network`). A fourth intra-patch embedding (`dims[0] → dims[3]`)
+//! exists in the official network and its checkpoint but is never called; it is declared here
+//! so the checkpoint loads strictly.
 
 use burn::nn::LayerNorm;
 use burn::prelude::*;
@@ -29,6 +33,9 @@ use super::transformer::{block_norm, run_stage, Block, Grid, PatchEmbed};
 
 /// Heads per stage.
 pub(crate) const HEADS: [usize; 4] = [1, 2, 4, 4];
+/// Heads of the intra-patch blocks `patch_block1..3` (official: `num_heads[0]`, `num_heads[1]`,
+/// `num_heads[1]`; not `HEADS[0..3]`).
+pub(crate) const PATCH_HEADS: [usize; 3] = [1, 2, 2];
 /// Spatial-reduction ratio per stage.
 pub(crate) const SR_RATIOS: [usize; 4] = [4, 2, 2, 1];
 /// MLP hidden width = ratio × width, in every encoder block.
@@ -79,7 +86,16 @@ impl Encoder {
             })
             .collect();
         let patch_blocks = (0..3)
-            .map(|s| Block::new(d[s + 1], HEADS[s], MLP_RATIO, SR_RATIOS[s], false, device))
+            .map(|s| {
+                Block::new(
+                    d[s + 1],
+                    PATCH_HEADS[s],
+                    MLP_RATIO,
+                    SR_RATIOS[s],
+                    false,
+                    device,
+                )
+            })
             .collect();
         Self {
             patch_embeds,
@@ -89,6 +105,11 @@ impl Encoder {
             patch_blocks,
             pnorms: (0..3).map(|s| block_norm(d[s + 1], device)).collect(),
         }
+    }
+
+    /// The stage widths, read from the stage-output norms.
+    pub fn dims(&self) -> [usize; 4] {
+        std::array::from_fn(|s| self.norms[s].gamma.lazy_shape()[0])
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Features {
