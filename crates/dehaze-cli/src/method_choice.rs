@@ -3,6 +3,7 @@
 use clap::builder::TypedValueParser;
 use dehaze_core::Method;
 use dehaze_nn::inference::NetworkKind;
+use dehaze_nn::working_size::NetworkSize;
 
 /// A dehazing method by its command-line name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -85,4 +86,10 @@ pub struct NetworkArgs {
     /// in overlapping tiles sized to stay within it.
     #[arg(long, value_name = "SIZE", value_parser = memory_parser, default_value = "2G")]
     pub max_memory: u64,
+
+    /// Long side, in pixels, of the copy a network runs on; its correction is carried to full
+    /// resolution by guided upsampling (a locally-affine fit per channel). Smaller images run
+    /// as they are. `full` runs the network on the image itself, in tiles beyond --max-memory.
+    #[arg(long, value_name = "PIXELS|full", value_parser = NetworkSize::parse, default_value = "1024")]
+    pub network_size: NetworkSize,
 }
