@@ -57,7 +57,7 @@ pub fn parser() -> impl TypedValueParser<Value = MethodChoice> {
         .map(|name| MethodChoice::from_name(&name).expect("parser admits only known names"))
 }
 
-/// `--device`'s parser: `cpu`, `cuda`, `wgpu`.
+/// `--device`'s parser: the names of [`dehaze_nn::device::DeviceChoice::NAMES`].
 pub fn device_parser() -> impl TypedValueParser<Value = dehaze_nn::device::DeviceChoice> {
     clap::builder::PossibleValuesParser::new(dehaze_nn::device::DeviceChoice::NAMES).map(|name| {
         dehaze_nn::device::DeviceChoice::from_name(&name).expect("parser admits only known names")
@@ -77,8 +77,10 @@ pub struct NetworkArgs {
     #[arg(long, value_name = "FILE")]
     pub weights: Option<std::path::PathBuf>,
 
-    /// Where a network runs. cuda and wgpu exist only in builds with the cargo feature of the
-    /// same name.
+    /// Where a network runs: cpu (the pure-Rust flex backend, always built); tch and tch-cuda
+    /// (LibTorch, build with --features tch against a pip-installed torch 2.9.0, README);
+    /// wgpu (--features wgpu); cuda (--features cuda, which needs the CUDA toolkit and network
+    /// access at build time: Burn's cubecl-cuda downloads LLVM).
     #[arg(long, value_parser = device_parser(), default_value = "cpu")]
     pub device: dehaze_nn::device::DeviceChoice,
 
