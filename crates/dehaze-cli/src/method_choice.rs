@@ -89,9 +89,11 @@ pub struct NetworkArgs {
     #[arg(long, value_name = "SIZE", value_parser = memory_parser, default_value = "2G")]
     pub max_memory: u64,
 
-    /// Long side, in pixels, of the copy a network runs on; its correction is carried to full
-    /// resolution by guided upsampling (a locally-affine fit per channel). Smaller images run
-    /// as they are. `full` runs the network on the image itself, in tiles beyond --max-memory.
-    #[arg(long, value_name = "PIXELS|full", value_parser = NetworkSize::parse, default_value = "1024")]
+    /// Where a network runs: `full` (default) on the image itself, in tiles beyond
+    /// --max-memory; or a long side in pixels (e.g. 1024): on a copy downscaled to it, its
+    /// correction carried to full resolution by guided upsampling (a locally-affine fit per
+    /// channel), at a fixed cost whatever the image's size. Not the default: on the real hazy
+    /// set it moves mean FADE/NIQE/BRISQUE by far more than 3 % (bench/README.md).
+    #[arg(long, value_name = "PIXELS|full", value_parser = NetworkSize::parse, default_value = "full")]
     pub network_size: NetworkSize,
 }

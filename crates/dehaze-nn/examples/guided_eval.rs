@@ -2,7 +2,8 @@
 //! whole-image pass, the Rust side of `bench/guided_upsample.sh`.
 //!
 //! ```text
-//! guided_eval DIR [--sizes 512,768,1024] [--metrics] [--weights FILE]
+//! guided_eval DIR [--sizes 512,768,1024] [--metrics | --all-metrics] [--min-side N]
+//!             [--weights FILE]
 //! ```
 //!
 //! For every image under `DIR` (recursively): the bundled DHR-S (or `--weights`) on the whole
@@ -11,7 +12,9 @@
 //! (dehaze-nn's `working_size`), for a sweep of guide / radius / eps settings. Prints, per size
 //! and setting, the mean PSNR (RGB, 8-bit) of the guided output against the reference over the
 //! images the size changes; with `--metrics`, also the mean FADE, NIQE (Y) and BRISQUE of the
-//! reference and of the guided output with the default setting, over the same images.
+//! reference and of the guided output with the default setting, over the same images
+//! (`--all-metrics`: with every setting). `--min-side N` skips images whose long side is at
+//! most N (a quicker sweep).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -65,7 +68,9 @@ fn main() {
         .split(',')
         .map(|s| s.parse().expect("--sizes N,N,..."))
         .collect();
-    let with_metrics = args.iter().any(|a| a == "--metrics");
+    let all_metrics = args.iter().any(|a| a == "--all-metrics");
+    let with_metrics = all_metrics || args.iter().any(|a| a == "--metrics");
+    let min_side: usize = value("--min-side").map_or(0, |v| v.parse().expect("--min-side N"));
     let device = dehaze_nn::device::cpu();
     let net = match value("--weights") {
         Some(p) => Network::load(NetworkKind::DhrS, Path::new(&p), &device),
@@ -77,7 +82,7 @@ fn main() {
     let mut settings = vec![default];
     for guide in [GuideChannels::PerChannel, GuideChannels::Grey] {
         for radius in [1, 2, 4, 8] {
-            for eps in [1e-4f32, 1e-3, 1e-2] {
+            for eps in [1e-4f32, 1e-3, 1e-2, 1e-1] {
                 let s = GuidedUpsample { radius, eps, guide };
                 if s != default {
                     settings.push(s);
@@ -92,12 +97,15 @@ fn main() {
     let mut psnr = vec![vec![0.0f64; settings.len()]; sizes.len()];
     let mut count = vec![0usize; sizes.len()];
     let mut metric_ref = vec![[0.0f64; 3]; sizes.len()];
-    let mut metric_guided = vec![[0.0f64; 3]; sizes.len()];
+    let mut metric_guided = vec![vec![[0.0f64; 3]; settings.len()]; sizes.len()];
     let mut seconds_low = vec![0.0f64; sizes.len()];
     let mut seconds_whole = vec![0.0f64; sizes.len()];
     for path in &files {
         let full = read_image(path, &ReadOptions::default()).expect("read").rgb;
         let (w, h) = (full.width(), full.height());
+        if w.max(h) <= min_side {
+            continue;
+        }
         let t = Instant::now();
         let whole = restore(&net, &full);
         let whole_s = t.elapsed().as_secs_f64();
@@ -115,7 +123,11 @@ fn main() {
             seconds_low[k] += t.elapsed().as_secs_f64();
             seconds_whole[k] += whole_s;
             count[k] += 1;
-            let mut default_out = None;
+            if let Some(reference) = whole_scores {
+                for m in 0..3 {
+                    metric_ref[k][m] += reference[m];
+                }
+            }
             for (j, s) in settings.iter().enumerate() {
                 let mut out = full.clone();
                 fit_affine(&low, &low_out, s).apply_in_place(&mut out);
@@ -123,14 +135,12 @@ fn main() {
                 psnr[k][j] += p.min(99.0);
                 if j == 0 {
                     line.push_str(&format!(" | {size}: {p:.2} dB"));
-                    default_out = Some(out);
                 }
-            }
-            if let (Some(reference), Some(out)) = (whole_scores, default_out) {
-                let got = scores(&out);
-                for m in 0..3 {
-                    metric_ref[k][m] += reference[m];
-                    metric_guided[k][m] += got[m];
+                if with_metrics && (j == 0 || all_metrics) {
+                    let got = scores(&out);
+                    for m in 0..3 {
+                        metric_guided[k][j][m] += got[m];
+                    }
                 }
             }
         }
@@ -150,27 +160,36 @@ fn main() {
         );
         let mut order: Vec<usize> = (0..settings.len()).collect();
         order.sort_by(|&a, &b| psnr[k][b].total_cmp(&psnr[k][a]));
+        let names = ["fade", "niqe_y", "brisque"];
+        if with_metrics {
+            let mut line = format!("WHOLE size={size} n={}", count[k]);
+            for m in 0..3 {
+                line.push_str(&format!(" {}={:.4}", names[m], metric_ref[k][m] / n));
+            }
+            println!("{line}");
+        }
         for &j in &order {
             let s = &settings[j];
-            println!(
-                "RESULT size={size} guide={:?} radius={} eps={:e} psnr_db={:.2}{}",
+            let mut line = format!(
+                "RESULT size={size} guide={:?} radius={} eps={:e} psnr_db={:.2}",
                 s.guide,
                 s.radius,
                 s.eps,
-                psnr[k][j] / n,
-                if j == 0 { " (default)" } else { "" }
+                psnr[k][j] / n
             );
-        }
-        if with_metrics {
-            let names = ["fade", "niqe_y", "brisque"];
-            let mut line = format!("METRICS size={size} n={}", count[k]);
-            for m in 0..3 {
-                let (r, g) = (metric_ref[k][m] / n, metric_guided[k][m] / n);
-                line.push_str(&format!(
-                    " {0}_whole={r:.4} {0}_guided={g:.4} {0}_change_pct={1:+.2}",
-                    names[m],
-                    100.0 * (g - r) / r
-                ));
+            if with_metrics && (j == 0 || all_metrics) {
+                for m in 0..3 {
+                    let (r, g) = (metric_ref[k][m] / n, metric_guided[k][j][m] / n);
+                    line.push_str(&format!(
+                        " {0}={1:.4} {0}_change_pct={2:+.2}",
+                        names[m],
+                        g,
+                        100.0 * (g - r) / r
+                    ));
+                }
+            }
+            if j == 0 {
+                line.push_str(" (default)");
             }
             println!("{line}");
         }

@@ -29,9 +29,6 @@ pub enum NetworkSize {
 }
 
 impl NetworkSize {
-    /// The default working size: the long side of 1024 pixels.
-    pub const DEFAULT: NetworkSize = NetworkSize::LongSide(1024);
-
     /// Parses `full` or a long side in pixels (at least 16, the networks' size multiple).
     pub fn parse(s: &str) -> Result<Self, String> {
         if s.eq_ignore_ascii_case("full") {
