@@ -4,7 +4,7 @@
 //! feature (it links libtorch); `.ci/run` runs it where a torch 2.9.0 is installed.
 #![cfg(feature = "tch")]
 
-use burn::optim::{AdamConfig, GradientsParams, Optimizer};
+use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
 use dehaze_core::buffer::RgbImage;
 use dehaze_nn::device::DeviceChoice;
