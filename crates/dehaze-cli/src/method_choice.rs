@@ -3,6 +3,7 @@
 use clap::builder::TypedValueParser;
 use dehaze_core::Method;
 use dehaze_nn::inference::NetworkKind;
+use dehaze_nn::working_size::NetworkSize;
 
 /// A dehazing method by its command-line name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -56,7 +57,7 @@ pub fn parser() -> impl TypedValueParser<Value = MethodChoice> {
         .map(|name| MethodChoice::from_name(&name).expect("parser admits only known names"))
 }
 
-/// `--device`'s parser: `cpu`, `cuda`, `wgpu`.
+/// `--device`'s parser: the names of [`dehaze_nn::device::DeviceChoice::NAMES`].
 pub fn device_parser() -> impl TypedValueParser<Value = dehaze_nn::device::DeviceChoice> {
     clap::builder::PossibleValuesParser::new(dehaze_nn::device::DeviceChoice::NAMES).map(|name| {
         dehaze_nn::device::DeviceChoice::from_name(&name).expect("parser admits only known names")
@@ -76,8 +77,10 @@ pub struct NetworkArgs {
     #[arg(long, value_name = "FILE")]
     pub weights: Option<std::path::PathBuf>,
 
-    /// Where a network runs. cuda and wgpu exist only in builds with the cargo feature of the
-    /// same name.
+    /// Where a network runs: cpu (the pure-Rust flex backend, always built); tch and tch-cuda
+    /// (LibTorch, build with --features tch against a pip-installed torch 2.9.0, README);
+    /// wgpu (--features wgpu); cuda (--features cuda, which needs the CUDA toolkit and network
+    /// access at build time: Burn's cubecl-cuda downloads LLVM).
     #[arg(long, value_parser = device_parser(), default_value = "cpu")]
     pub device: dehaze_nn::device::DeviceChoice,
 
@@ -85,4 +88,12 @@ pub struct NetworkArgs {
     /// in overlapping tiles sized to stay within it.
     #[arg(long, value_name = "SIZE", value_parser = memory_parser, default_value = "2G")]
     pub max_memory: u64,
+
+    /// Where a network runs: `full` (default) on the image itself, in tiles beyond
+    /// --max-memory; or a long side in pixels (e.g. 1024): on a copy downscaled to it, its
+    /// correction carried to full resolution by guided upsampling (a locally-affine fit per
+    /// channel), at a fixed cost whatever the image's size. Not the default: on the real hazy
+    /// set it moves mean FADE/NIQE/BRISQUE by far more than 3 % (bench/README.md).
+    #[arg(long, value_name = "PIXELS|full", value_parser = NetworkSize::parse, default_value = "full")]
+    pub network_size: NetworkSize,
 }

@@ -5,11 +5,13 @@
 //! ```text
 //! bench_train [--model dhr-s|dhr-b] [--batch 8] [--crop 128] [--iters 10] [--warmup 2]
 //! bench_train --forward 512 [--model dhr-s] [--runs 5] [--warmup 1]
+//! ... [--device cpu|tch]     (tch: Burn's LibTorch backend, build with `--features tch`)
 //! ```
 //!
 //! Training: Adam (lr 1e-4, betas 0.9/0.999, eps 1e-8), L1 loss between the output and a
 //! fixed random target, on a fixed random batch; one step = forward + backward + update.
-//! Threads: `RAYON_NUM_THREADS`. Prints one `RESULT key=value …` line.
+//! Threads: `RAYON_NUM_THREADS` (flex), `OMP_NUM_THREADS` (libtorch). Prints one `RESULT key=value …`
+//! line.
 
 use std::time::Instant;
 
@@ -44,7 +46,11 @@ fn main() {
     let model: String = arg(&args, "--model", "dhr-s".to_string());
     let cfg = DhrConfig::by_name(&model).expect("--model dhr-s or dhr-b");
     let threads = rayon::current_num_threads();
-    let cpu = dehaze_nn::device::cpu();
+    let name: String = arg(&args, "--device", "cpu".to_string());
+    let cpu = dehaze_nn::device::DeviceChoice::from_name(&name)
+        .expect("--device cpu|tch")
+        .device()
+        .unwrap_or_else(|e| panic!("{e}"));
     let forward: usize = arg(&args, "--forward", 0);
     if forward > 0 {
         let (runs, warmup): (usize, usize) = (arg(&args, "--runs", 5), arg(&args, "--warmup", 1));
@@ -61,7 +67,7 @@ fn main() {
         }
         times.sort_by(f64::total_cmp);
         println!(
-            "RESULT bench=forward model={model} size={forward} threads={threads} median_s={:.4} min_s={:.4} runs={runs}",
+            "RESULT bench=forward model={model} device={name} size={forward} threads={threads} median_s={:.4} min_s={:.4} runs={runs}",
             times[times.len() / 2],
             times[0]
         );
@@ -98,7 +104,7 @@ fn main() {
     }
     let dt = t.elapsed().as_secs_f64();
     println!(
-        "RESULT bench=train model={model} batch={batch} crop={crop} threads={threads} iters={iters} seconds={dt:.3} it_per_s={:.4}",
+        "RESULT bench=train model={model} device={name} batch={batch} crop={crop} threads={threads} iters={iters} seconds={dt:.3} it_per_s={:.4}",
         iters as f64 / dt
     );
 }

@@ -1,8 +1,9 @@
-//! Choosing the compute device from the command line (`--device cpu|cuda|wgpu`).
+//! Choosing the compute device from the command line (`--device cpu|tch|tch-cuda|cuda|wgpu`).
 //!
 //! Burn 0.22 picks the backend from the device a tensor lives on, so selecting a device is all
 //! it takes to move a model between backends. `cpu` is always available (the pure-Rust `flex`
-//! backend); `cuda` and `wgpu` exist only in builds with the matching cargo feature, and asking
+//! backend); `tch` / `tch-cuda` (Burn's LibTorch backend, libtorch from a pip-installed
+//! `torch`), `cuda` and `wgpu` exist only in builds with the matching cargo feature, and asking
 //! for them otherwise is an error that names the feature.
 
 use burn::tensor::Device;
@@ -12,6 +13,10 @@ use burn::tensor::Device;
 pub enum DeviceChoice {
     /// The pure-Rust `flex` CPU backend (always built).
     Cpu,
+    /// LibTorch on the CPU (cargo feature `tch`).
+    Tch,
+    /// LibTorch on the first CUDA GPU (cargo feature `tch`, a CUDA build of libtorch).
+    TchCuda,
     /// NVIDIA GPU through Burn's CUDA backend (cargo feature `cuda`).
     Cuda,
     /// Any GPU through wgpu (cargo feature `wgpu`).
@@ -20,12 +25,14 @@ pub enum DeviceChoice {
 
 impl DeviceChoice {
     /// Every name `--device` accepts, in the order `--help` lists them.
-    pub const NAMES: [&'static str; 3] = ["cpu", "cuda", "wgpu"];
+    pub const NAMES: [&'static str; 5] = ["cpu", "tch", "tch-cuda", "cuda", "wgpu"];
 
     /// Parses a `--device` value.
     pub fn from_name(name: &str) -> Option<Self> {
         match name.to_ascii_lowercase().as_str() {
             "cpu" => Some(Self::Cpu),
+            "tch" => Some(Self::Tch),
+            "tch-cuda" => Some(Self::TchCuda),
             "cuda" | "gpu" => Some(Self::Cuda),
             "wgpu" => Some(Self::Wgpu),
             _ => None,
@@ -36,10 +43,37 @@ impl DeviceChoice {
     pub fn device(self) -> Result<Device, String> {
         match self {
             Self::Cpu => Ok(burn::backend::FlexDevice.into()),
+            Self::Tch => tch(false),
+            Self::TchCuda => tch(true),
             Self::Cuda => cuda(),
             Self::Wgpu => wgpu(),
         }
     }
+}
+
+/// LibTorch's CPU device, or its first CUDA GPU (refused, with the reason, where the linked
+/// libtorch has no CUDA or sees no GPU: libtorch would otherwise abort the process on the first
+/// tensor).
+#[cfg(feature = "tch")]
+#[allow(deprecated)] // burn-tch is deprecated in Burn 0.22; it is the fast CPU backend here.
+fn tch(cuda: bool) -> Result<Device, String> {
+    if !cuda {
+        return Ok(Device::libtorch());
+    }
+    if ::tch::Cuda::is_available() {
+        Ok(Device::libtorch_cuda(0))
+    } else {
+        Err("libtorch sees no CUDA GPU (a CPU-only libtorch, or no GPU/driver here)".to_string())
+    }
+}
+
+#[cfg(not(feature = "tch"))]
+fn tch(_cuda: bool) -> Result<Device, String> {
+    Err(
+        "this build has no LibTorch backend; rebuild with `--features tch` (needs a pip-installed \
+         torch 2.9.0, see the README)"
+            .to_string(),
+    )
 }
 
 /// The first CUDA GPU.
@@ -51,7 +85,9 @@ fn cuda() -> Result<Device, String> {
 #[cfg(not(feature = "cuda"))]
 fn cuda() -> Result<Device, String> {
     Err(
-        "this build has no CUDA backend; rebuild with `--features cuda` (needs the CUDA toolkit)"
+        "this build has no CUDA backend; `--features cuda` needs the CUDA toolkit and network access \
+         at build time (Burn's cubecl-cuda downloads LLVM); offline, use `--features tch` with a \
+         CUDA torch and `--device tch-cuda`, or `--features wgpu`"
             .to_string(),
     )
 }
@@ -71,4 +107,26 @@ fn wgpu() -> Result<Device, String> {
 /// The default device for inference: the CPU.
 pub fn cpu() -> Device {
     burn::backend::FlexDevice.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_parses_and_a_missing_backend_names_its_feature() {
+        for name in DeviceChoice::NAMES {
+            assert!(DeviceChoice::from_name(name).is_some(), "{name}");
+        }
+        #[cfg(not(feature = "tch"))]
+        for choice in [DeviceChoice::Tch, DeviceChoice::TchCuda] {
+            let e = choice.device().unwrap_err();
+            assert!(e.contains("--features tch"), "{e}");
+        }
+        #[cfg(not(feature = "cuda"))]
+        assert!(DeviceChoice::Cuda
+            .device()
+            .unwrap_err()
+            .contains("--features tch"));
+    }
 }

@@ -19,3 +19,4 @@ pub mod memory;
 pub mod tiling;
 pub mod train;
 pub mod weights;
+pub mod working_size;

@@ -6,11 +6,13 @@ use crate::outputs::{self, Target};
 use crate::progress;
 use clap::{Args, ValueEnum};
 use dehaze_core::buffer::{Plane, RgbImage};
+use dehaze_core::filters::guided_upsample::GuidedUpsample;
 use dehaze_core::io::{self, Decoded, ReadOptions, WriteOptions, DEFAULT_MAX_PIXELS};
 use dehaze_core::Method;
 use dehaze_nn::inference::{Network, NetworkKind};
 use dehaze_nn::memory::{format_bytes, plan_tiles};
 use dehaze_nn::tiling::{restore_tiled, AxisTiles, RestoredImage, TileSpec};
+use dehaze_nn::working_size::{restore_at_size, NetworkSize};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -131,6 +133,7 @@ pub fn run(args: &DehazeArgs) -> anyhow::Result<ExitCode> {
         save_transmission: args.save_transmission,
         save_importance: args.save_importance,
         max_memory: args.network.max_memory,
+        network_size: args.network.network_size,
     };
     // One file: run it, time it, report it; errors are counted and the batch goes on.
     let one = |input: &Input,
@@ -284,6 +287,7 @@ struct Job {
     save_transmission: bool,
     save_importance: bool,
     max_memory: u64,
+    network_size: NetworkSize,
 }
 
 impl Job {
@@ -311,8 +315,8 @@ impl Job {
         Ok(String::new())
     }
 
-    /// Reads, restores with the network (tiled to the memory limit) and writes one image.
-    /// Returns a note on the tiling for `--verbose`.
+    /// Reads, restores with the network (at the working size, or tiled to the memory limit)
+    /// and writes one image. Returns a note on how it ran for `--verbose`.
     fn process_network(
         &self,
         net: &Network,
@@ -321,10 +325,9 @@ impl Job {
     ) -> Result<String, String> {
         let Decoded { rgb, alpha, info } =
             io::read_image(&input.path, &self.read).map_err(|e| e.to_string())?;
-        let (restored, tiles, spec) = restore_within(net, &rgb, self.max_memory)
+        // The input's buffer becomes the output (guided upsampling writes in place).
+        let (restored, note) = restore_network(net, rgb, self.max_memory, self.network_size)
             .map_err(|e| format!("{}: {e}", input.path.display()))?;
-        // The input is no longer needed; free it before the encoder makes its copies.
-        drop(rgb);
         create_parent(output)?;
         let out = Decoded {
             rgb: restored.image,
@@ -340,16 +343,40 @@ impl Job {
                     .map_err(|e| e.to_string())?;
             }
         }
-        Ok(if tiles == 1 {
+        Ok(note)
+    }
+}
+
+/// Restores `rgb` with `net` at `size` (dehaze-nn's working_size: downscaled copy + guided
+/// upsampling above the working size), each pass tiled to `max_memory` where it must be.
+/// Returns the result and a note on how it ran (for `--verbose`).
+pub(crate) fn restore_network(
+    net: &Network,
+    rgb: RgbImage,
+    max_memory: u64,
+    size: NetworkSize,
+) -> Result<(RestoredImage, String), String> {
+    let (w, h) = (rgb.width(), rgb.height());
+    let (lw, lh) = size.network_input(w, h);
+    let mut note = if (lw, lh) == (w, h) {
+        String::new()
+    } else {
+        format!(", network at {lw}×{lh}, guided upsampling to {w}×{h}")
+    };
+    let restored = restore_at_size(rgb, size, &GuidedUpsample::default(), |low| {
+        let (r, tiles, spec) = restore_within(net, low, max_memory)?;
+        note.push_str(&if tiles == 1 {
             ", whole image".to_string()
         } else {
             format!(
                 ", {tiles} tiles of {} px for --max-memory {}",
                 spec.tile,
-                format_bytes(self.max_memory)
+                format_bytes(max_memory)
             )
-        })
-    }
+        });
+        Ok::<_, String>(r)
+    })?;
+    Ok((restored, note))
 }
 
 /// Restores `rgb` with `net` in tiles sized for `max_memory` (one tile when it fits). Returns

@@ -15,7 +15,7 @@
 //! ground-truth row has the no-reference metrics only, as a target for them. A method that fails
 //! (or panics) on an image is recorded in its row; the batch goes on and the exit code is 1.
 
-use crate::commands::dehaze::{load_network, restore_within};
+use crate::commands::dehaze::{load_network, restore_network};
 use crate::commands::metrics::{self, cell, csv_field, guarded, ClearIndex, Values, METRICS};
 use crate::inputs::{self, Input};
 use crate::method_choice::{self, MethodChoice, NetworkArgs};
@@ -27,6 +27,7 @@ use clap::Args;
 use dehaze_core::io::{self, Decoded, ReadOptions, SourceInfo, WriteOptions, DEFAULT_MAX_PIXELS};
 use dehaze_core::metrics::Rgb8;
 use dehaze_nn::inference::Network;
+use dehaze_nn::working_size::NetworkSize;
 use rayon::prelude::*;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -239,6 +240,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         methods: &methods,
         network: network.as_ref(),
         max_memory: args.network.max_memory,
+        network_size: args.network.network_size,
         clear: clear.as_ref(),
         read: ReadOptions {
             max_pixels: args.max_pixels,
@@ -320,6 +322,7 @@ struct Job<'a> {
     /// The loaded network of the network method, if there is one.
     network: Option<&'a Network>,
     max_memory: u64,
+    network_size: NetworkSize,
     clear: Option<&'a ClearIndex>,
     read: ReadOptions,
     thumb_size: u32,
@@ -380,7 +383,8 @@ impl Job<'_> {
             let dehazed = guarded(|| match (method, self.network) {
                 (MethodChoice::Prior(m), _) => Ok(m.dehaze(&hazy).image),
                 (MethodChoice::Network(_), Some(net)) => {
-                    restore_within(net, &hazy, self.max_memory).map(|(r, _, _)| r.image)
+                    restore_network(net, hazy.clone(), self.max_memory, self.network_size)
+                        .map(|(r, _)| r.image)
                 }
                 (MethodChoice::Network(k), None) => Err(format!("{}: not loaded", k.name())),
             })

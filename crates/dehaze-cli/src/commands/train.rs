@@ -26,7 +26,10 @@ pub struct TrainArgs {
     #[arg(long)]
     pub resume: bool,
 
-    /// Compute device.
+    /// Compute device: cpu (the pure-Rust flex backend, always built); tch and tch-cuda
+    /// (LibTorch, build with --features tch against a pip-installed torch 2.9.0, README);
+    /// wgpu (--features wgpu); cuda (--features cuda, which needs the CUDA toolkit and network
+    /// access at build time: Burn's cubecl-cuda downloads LLVM).
     #[arg(long, default_value = "cpu", value_parser = clap::builder::PossibleValuesParser::new(DeviceChoice::NAMES))]
     pub device: String,
 }

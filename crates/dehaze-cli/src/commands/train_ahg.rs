@@ -77,7 +77,10 @@ pub struct TrainAhgArgs {
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub log_every: usize,
 
-    /// Compute device: cpu, cuda, wgpu (the last two need a build with that feature).
+    /// Compute device: cpu (the pure-Rust flex backend, always built); tch and tch-cuda
+    /// (LibTorch, build with --features tch against a pip-installed torch 2.9.0, README);
+    /// wgpu (--features wgpu); cuda (--features cuda, which needs the CUDA toolkit and network
+    /// access at build time: Burn's cubecl-cuda downloads LLVM).
     #[arg(long, default_value = "cpu")]
     pub device: String,
 }

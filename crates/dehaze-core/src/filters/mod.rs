@@ -3,11 +3,14 @@
 //! * [`min_filter`]: square minimum (erosion) filter, van Herk / Gil-Werman, O(1) per pixel;
 //! * [`box_filter`]: mean over a square window clipped to the image, by running sums;
 //! * [`guided_filter`]: He et al.'s guided filter (TPAMI 2013) built on the box filter;
+//! * [`guided_upsample`]: its locally-linear model carrying a low-resolution result to full
+//!   resolution (Fast Guided Filter, He & Sun 2015), with the area downscale that feeds it;
 //! * [`clahe`]: contrast-limited adaptive histogram equalisation (OpenCV's, bit for bit).
 
 pub mod box_filter;
 pub mod clahe;
 pub mod guided_filter;
+pub mod guided_upsample;
 pub mod min_filter;
 
 /// Shared fixtures of the filter tests.
