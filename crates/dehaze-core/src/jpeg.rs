@@ -193,4 +193,57 @@ mod tests {
         );
         assert!(matches!(decode(b"PNG", 100), Err(JpegError::Corrupt(_))));
     }
+
+    fn encode(img: image::DynamicImage) -> Vec<u8> {
+        let mut out = Vec::new();
+        img.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+            &mut out, 90,
+        ))
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn decodes_rgb_and_grey_and_refuses_oversized_before_decoding() {
+        let rgb =
+            image::RgbImage::from_fn(24, 16, |x, y| image::Rgb([x as u8 * 10, y as u8 * 15, 128]));
+        let bytes = encode(rgb.clone().into());
+        let img = decode(&bytes, 1000).unwrap();
+        assert_eq!((img.width, img.height, img.channels), (24, 16, 3));
+        let worst = img
+            .pixels
+            .iter()
+            .zip(rgb.as_raw())
+            .map(|(a, b)| a.abs_diff(*b))
+            .max()
+            .unwrap();
+        assert!(worst < 40, "decoded far from the source: {worst}");
+
+        let grey = image::GrayImage::from_fn(8, 8, |x, _| image::Luma([x as u8 * 30]));
+        let img = decode(&encode(grey.into()), 1000).unwrap();
+        assert_eq!((img.width, img.height, img.channels), (8, 8, 1));
+        let (_, _, expanded) = decode_rgb8(&encode(image::GrayImage::new(8, 8).into())).unwrap();
+        assert_eq!(expanded.len(), 8 * 8 * 3);
+
+        assert_eq!(
+            decode(&bytes, 24 * 16 - 1),
+            Err(JpegError::TooLarge {
+                width: 24,
+                height: 16
+            })
+        );
+    }
+
+    #[test]
+    fn damaged_scan_data_never_panics() {
+        let rgb =
+            image::RgbImage::from_fn(32, 32, |x, y| image::Rgb([x as u8 * 8, y as u8 * 8, 7]));
+        let bytes = encode(rgb.into());
+        for i in (bytes.len() / 2..bytes.len()).step_by(7) {
+            let mut b = bytes.clone();
+            b[i] ^= 0x5A;
+            let _ = decode(&b, 10_000);
+            let _ = decode(&b[..i], 10_000);
+        }
+    }
 }
