@@ -176,8 +176,8 @@ fn killed_batch_never_leaves_partial_outputs_and_reruns_to_completion() {
     );
 }
 
-/// Hazy/clear pairs in RESIDE layout under `dir/pairs`.
-fn pairs(dir: &Path, n: u32) {
+/// Hazy/clear pairs under `dir/pairs`; hazy files named `<i><hazy_suffix>.png`.
+fn pairs(dir: &Path, n: u32, hazy_suffix: &str) {
     for sub in ["hazy", "clear"] {
         std::fs::create_dir_all(dir.join("pairs").join(sub)).unwrap();
     }
@@ -191,7 +191,7 @@ fn pairs(dir: &Path, n: u32) {
         clear
             .save(dir.join(format!("pairs/clear/{i}.png")))
             .unwrap();
-        hazy.save(dir.join(format!("pairs/hazy/{i}_x.png")))
+        hazy.save(dir.join(format!("pairs/hazy/{i}{hazy_suffix}.png")))
             .unwrap();
     }
 }
@@ -222,6 +222,14 @@ dir = "{out}"
     )
 }
 
+/// A safetensors file's content: its header as parsed JSON (the metadata map is serialised in
+/// hash order, which differs between processes) and its tensor bytes.
+fn weights_content(bytes: &[u8]) -> (serde_json::Value, Vec<u8>) {
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header = serde_json::from_slice(&bytes[8..8 + n]).expect("safetensors header");
+    (header, bytes[8 + n..].to_vec())
+}
+
 /// Completes the run of `config`: `--resume` when a checkpoint exists, else from the start.
 fn finish_training(d: &Path, config: &str, run: &Path) {
     let mut args = vec!["train", "--config", config];
@@ -236,12 +244,12 @@ fn finish_training(d: &Path, config: &str, run: &Path) {
 fn killed_training_resumes_to_bit_identical_weights() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    pairs(d, 4);
+    pairs(d, 4, "_x");
     std::fs::write(d.join("ref.toml"), train_config("run-ref")).unwrap();
     let t0 = Instant::now();
     finish_training(d, "ref.toml", &d.join("run-ref"));
     let full = t0.elapsed();
-    let reference = std::fs::read(d.join("run-ref/dhr.safetensors")).unwrap();
+    let reference = weights_content(&std::fs::read(d.join("run-ref/dhr.safetensors")).unwrap());
 
     let mut interrupted = 0;
     // Seeds 1-4: random moments; 5-6: the moment a checkpoint folder is being written.
@@ -276,7 +284,7 @@ fn killed_training_resumes_to_bit_identical_weights() {
             interrupted += 1;
         }
         finish_training(d, &config, &run);
-        let weights = std::fs::read(run.join("dhr.safetensors")).unwrap();
+        let weights = weights_content(&std::fs::read(run.join("dhr.safetensors")).unwrap());
         assert!(
             weights == reference,
             "seed {seed}: resumed weights differ from the uninterrupted run's"
@@ -324,7 +332,7 @@ fn safetensors_complete(bytes: &[u8]) -> bool {
 fn killed_ahg_training_never_leaves_truncated_weights() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    pairs(d, 3);
+    pairs(d, 3, "");
     let args = |out: &str| -> Vec<String> {
         [
             "train-ahg",
@@ -386,7 +394,7 @@ fn killed_ahg_training_never_leaves_truncated_weights() {
         }
         run(&out);
         assert!(
-            std::fs::read(d.join(&out)).unwrap() == reference,
+            weights_content(&std::fs::read(d.join(&out)).unwrap()) == weights_content(&reference),
             "seed {seed}: rerun weights differ from the uninterrupted run's"
         );
     }
