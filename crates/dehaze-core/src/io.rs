@@ -1,7 +1,7 @@
 //! Reading and writing image files.
 //!
-//! Decoding and encoding are done by the [`image`] crate; this module adds what a dehazing tool
-//! needs around it:
+//! Decoding and encoding are done by the [`image`] crate, except JPEG decoding, which is
+//! libjpeg-turbo's ([`crate::jpeg`]); this module adds what a dehazing tool needs around it:
 //!
 //! * **Input formats**: PNG, JPEG, TIFF, WebP and BMP, recognised by their content (a `.png`
 //!   that is really a JPEG is read as a JPEG). 8- and 16-bit samples, grey, grey+alpha, RGB,
@@ -25,8 +25,7 @@ use image::codecs::{
     bmp::BmpEncoder, jpeg::JpegEncoder, png::PngEncoder, tiff::TiffEncoder, webp::WebPEncoder,
 };
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
-use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Cursor, Write};
 use std::path::{Path, PathBuf};
 
 /// The default of [`ReadOptions::max_pixels`]: 100 megapixels (1.2 GB as planar `f32` RGB).
@@ -192,25 +191,26 @@ pub fn file_stem(path: &Path) -> String {
 /// Fails with a one-line reason for an empty, truncated, corrupt or unsupported file, and for
 /// an image above `opts.max_pixels` (checked before any pixel buffer is allocated).
 pub fn read_image(path: &Path, opts: &ReadOptions) -> Result<Decoded, IoError> {
+    let bytes = std::fs::read(path).map_err(|e| IoError::new(path, format!("cannot read: {e}")))?;
+    decode_image(path, &bytes, opts)
+}
+
+/// Decodes an image file's `bytes` as [`read_image`] does; `path` only names the file in errors.
+/// (The file is read whole first: every decoder needs it all, and a JPEG would otherwise be read
+/// twice, once for its header and once for libjpeg.)
+pub fn decode_image(path: &Path, bytes: &[u8], opts: &ReadOptions) -> Result<Decoded, IoError> {
     let err = |reason: String| IoError::new(path, reason);
-    let mut file = File::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
-    let len = file
-        .metadata()
-        .map_err(|e| err(format!("cannot read: {e}")))?
-        .len();
-    if len == 0 {
+    if bytes.is_empty() {
         return Err(err("file is empty".into()));
     }
-    let truncated_jpeg = is_truncated_jpeg(&mut file, len).map_err(|e| err(e.to_string()))?;
-
-    let reader = ImageReader::new(BufReader::new(file))
+    let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| err(format!("cannot read: {e}")))?;
     let format = reader.format().ok_or_else(|| {
         err("not a supported image (PNG, JPEG, TIFF, WebP or BMP expected)".into())
     })?;
-    if format == ImageFormat::Jpeg && truncated_jpeg {
-        // The JPEG decoder fills missing scans with grey rather than failing; refuse instead of
+    if format == ImageFormat::Jpeg && is_truncated_jpeg(bytes) {
+        // Decoders fill missing scans with grey rather than failing; refuse instead of
         // dehazing half a picture.
         return Err(err(
             "truncated JPEG (no end-of-image marker): the file is incomplete".into(),
@@ -241,7 +241,7 @@ pub fn read_image(path: &Path, opts: &ReadOptions) -> Result<Decoded, IoError> {
 
     let orientation = decoder.orientation().ok();
     let icc_profile = decoder.icc_profile().ok().flatten();
-    let mut img = match jpeg_via_libjpeg_turbo(path, format, decoder.color_type()) {
+    let mut img = match decode_jpeg(bytes, format, opts.max_pixels).map_err(err)? {
         Some(img) => img,
         None => DynamicImage::from_decoder(decoder).map_err(|e| err(decode_reason(format, &e)))?,
     };
@@ -253,51 +253,46 @@ pub fn read_image(path: &Path, opts: &ReadOptions) -> Result<Decoded, IoError> {
     Ok(decoded)
 }
 
-/// With the `libjpeg-turbo` feature, JPEG files are decoded by libjpeg-turbo, the decoder of
-/// OpenCV, Pillow and MATLAB, so that pixels (and the metrics computed on them) match the
-/// published tools exactly. `None` (use the `image` crate) without the feature, for other
-/// formats, and for JPEGs libjpeg-turbo cannot convert to RGB (CMYK).
-#[cfg(feature = "libjpeg-turbo")]
-fn jpeg_via_libjpeg_turbo(
-    path: &Path,
+/// JPEG files are decoded by the libjpeg-turbo-derived decoder of [`crate::jpeg`] (the pixels
+/// of OpenCV, Pillow and MATLAB, so the metrics reproduce published numbers). `Ok(None)` for
+/// other formats and for CMYK/YCCK JPEGs, which the `image` crate converts to RGB instead.
+fn decode_jpeg(
+    bytes: &[u8],
     format: ImageFormat,
-    colour: image::ColorType,
-) -> Option<DynamicImage> {
+    max_pixels: u64,
+) -> Result<Option<DynamicImage>, String> {
     if format != ImageFormat::Jpeg {
-        return None;
+        return Ok(None);
     }
-    let bytes = std::fs::read(path).ok()?;
-    let (w, h, rgb) = crate::jpeg_turbo::decode_rgb8(&bytes).ok()?;
-    let (w, h) = (w as u32, h as u32);
-    // A grey JPEG stays grey (libjpeg-turbo expanded it to three equal channels).
-    if colour.channel_count() == 1 {
-        let grey = rgb.chunks_exact(3).map(|px| px[0]).collect();
-        return image::GrayImage::from_raw(w, h, grey).map(DynamicImage::ImageLuma8);
-    }
-    image::RgbImage::from_raw(w, h, rgb).map(DynamicImage::ImageRgb8)
-}
-
-#[cfg(not(feature = "libjpeg-turbo"))]
-fn jpeg_via_libjpeg_turbo(_: &Path, _: ImageFormat, _: image::ColorType) -> Option<DynamicImage> {
-    None
+    let img = match crate::jpeg::decode(bytes, max_pixels) {
+        Ok(img) => img,
+        Err(crate::jpeg::JpegError::Cmyk) => return Ok(None),
+        Err(crate::jpeg::JpegError::TooLarge { width, height }) => {
+            return Err(format!(
+                "image is {width}×{height} pixels, above the limit of {max_pixels} (raise it with --max-pixels)"
+            ))
+        }
+        Err(crate::jpeg::JpegError::Corrupt(m)) => return Err(format!("corrupt or truncated JPEG: {m}")),
+    };
+    let (w, h) = (img.width as u32, img.height as u32);
+    let image = if img.channels == 1 {
+        image::GrayImage::from_raw(w, h, img.pixels).map(DynamicImage::ImageLuma8)
+    } else {
+        image::RgbImage::from_raw(w, h, img.pixels).map(DynamicImage::ImageRgb8)
+    };
+    Ok(Some(image.expect(
+        "buffer length matches the image size by construction",
+    )))
 }
 
 /// Whether a JPEG file lacks its end-of-image marker (`FF D9`) near the end. Some writers
 /// append a few bytes after it, so the last 4 KiB are searched. Non-JPEG files give `false`.
-fn is_truncated_jpeg(file: &mut File, len: u64) -> std::io::Result<bool> {
-    let mut magic = [0u8; 3];
-    let n = file.read(&mut magic)?;
-    let truncated = if n == 3 && magic == [0xFF, 0xD8, 0xFF] {
-        let tail_len = len.min(4096);
-        file.seek(SeekFrom::Start(len - tail_len))?;
-        let mut tail = Vec::with_capacity(tail_len as usize);
-        file.read_to_end(&mut tail)?;
-        !tail.windows(2).any(|w| w == [0xFF, 0xD9])
-    } else {
-        false
-    };
-    file.seek(SeekFrom::Start(0))?;
-    Ok(truncated)
+fn is_truncated_jpeg(bytes: &[u8]) -> bool {
+    if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return false;
+    }
+    let tail = &bytes[bytes.len().saturating_sub(4096)..];
+    !tail.windows(2).any(|w| w == [0xFF, 0xD9])
 }
 
 /// A one-line reason for a decoding error.
@@ -477,7 +472,8 @@ fn quantise(v: f32, scale: f32) -> f32 {
     (v.clamp(0.0, 1.0) * scale).round()
 }
 
-/// Encodes into a temporary file beside `path`, then renames it over `path`.
+/// Encodes through [`crate::fs::AtomicFile`]: a temporary file beside `path`, flushed, mode
+/// 0644, renamed over `path` when complete.
 fn write_dynamic(
     path: &Path,
     img: &DynamicImage,
@@ -486,17 +482,9 @@ fn write_dynamic(
     opts: &WriteOptions,
 ) -> Result<(), IoError> {
     let err = |reason: String| IoError::new(path, reason);
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::Builder::new()
-        .prefix(".dehaze-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| err(format!("cannot create a file in {}: {e}", dir.display())))?;
+    let mut tmp = crate::fs::AtomicFile::create(path).map_err(|e| err(e.reason))?;
     {
-        let mut out = BufWriter::new(tmp.as_file());
+        let mut out = BufWriter::new(tmp.file());
         let result = match format {
             OutputFormat::Png => encode(img, PngEncoder::new(&mut out), icc_profile),
             OutputFormat::Jpeg => encode(
@@ -511,20 +499,7 @@ fn write_dynamic(
         result.map_err(|e| err(format!("cannot encode: {e}")))?;
         out.flush().map_err(|e| err(format!("cannot write: {e}")))?;
     }
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| err(format!("cannot write: {e}")))?;
-    // Temporary files are created private (0600); give the result ordinary permissions.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = tmp
-            .as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    tmp.persist(path)
-        .map_err(|e| err(format!("cannot write: {}", e.error)))?;
-    Ok(())
+    tmp.commit().map_err(|e| err(e.reason))
 }
 
 /// Encodes `img` with `encoder`, embedding `icc_profile` where the format can hold one (formats

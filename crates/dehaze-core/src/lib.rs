@@ -6,6 +6,8 @@
 //! * [`buffer`]: the in-memory image types, planar `f32` in `[0, 1]`;
 //! * [`io`]: decoding and encoding image files (PNG, JPEG, TIFF, WebP, BMP), with EXIF
 //!   orientation, grey and alpha pass-through, 16-bit output and atomic writes;
+//! * [`fs`]: the atomic file write all outputs and checkpoints go through;
+//! * [`jpeg`]: JPEG decoding identical to libjpeg-turbo's (the pixels published metrics use);
 //! * [`filters`]: the separable building blocks of the classical priors (min filter,
 //!   box filter, guided filter);
 //! * [`priors`]: the classical single-image dehazing methods (dark channel prior, colour
@@ -13,9 +15,9 @@
 
 pub mod buffer;
 pub mod filters;
+pub mod fs;
 pub mod io;
-#[cfg(feature = "libjpeg-turbo")]
-pub mod jpeg_turbo;
+pub mod jpeg;
 pub mod metrics;
 pub mod priors;
 pub mod synth;

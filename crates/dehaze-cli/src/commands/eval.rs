@@ -298,8 +298,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     ];
     for (name, text) in &files {
         let path = args.out.join(name);
-        write_atomic(&path, text.as_bytes())
-            .map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", path.display()))?;
+        dehaze_core::fs::write_atomic(&path, text.as_bytes())?;
     }
     print!("{markdown}");
     std::io::stdout().flush()?;
@@ -691,28 +690,4 @@ pub fn summary_json(
     let mut text = serde_json::to_string_pretty(&doc).expect("a JSON value serialises");
     text.push('\n');
     text
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder, renamed when complete.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".dehaze-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    // Temporary files are created private (0600); give the result ordinary permissions, as
-    // dehaze-core's image writer does.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

@@ -54,6 +54,22 @@ impl AhgConfig {
     }
 
     /// Reads the config back from metadata; the error names the missing or bad key.
+    /// A lower bound on the generator's parameter count, without building it: the two 3×3
+    /// convolutions of each UNet level's block (`width·2^(l+1)` channels), encoder and decoder.
+    /// The widths double per level, so the metadata's caps alone (width 1024, 6 levels) would
+    /// still allow a 10-billion-parameter network; the loader checks this against the file size.
+    pub fn min_params(&self) -> u128 {
+        let unet = |width: usize| -> u128 {
+            (0..self.levels.min(64))
+                .map(|l| {
+                    let c = (width as u128).saturating_mul(1u128 << (l + 1).min(100));
+                    18u128.saturating_mul(c.saturating_mul(c))
+                })
+                .fold(0u128, u128::saturating_add)
+        };
+        unet(self.encoder_width).saturating_add(unet(self.decoder_width))
+    }
+
     pub fn from_metadata(meta: &BTreeMap<String, String>) -> Result<Self, String> {
         let get = |k: &str, max: usize| -> Result<usize, String> {
             let v = meta
@@ -124,9 +140,9 @@ impl AhgGenerator {
         config: &AhgConfig,
         extra: &[(String, String)],
     ) -> Result<(), WeightsError> {
-        let mut store = SafetensorsStore::from_file(path)
-            .overwrite(true)
-            .metadata(MODEL_KEY, MODEL_NAME);
+        // Serialised in memory, then written with the shared atomic write: burn's file store
+        // writes in place, so a kill mid-save would leave a truncated file under the final name.
+        let mut store = SafetensorsStore::from_bytes(None).metadata(MODEL_KEY, MODEL_NAME);
         for (k, v) in config
             .to_metadata()
             .into_iter()
@@ -135,7 +151,12 @@ impl AhgGenerator {
             store = store.metadata(k, v);
         }
         self.save_into(&mut store)
-            .map_err(|e| file_error(path, format!("cannot write weights: {e}")))
+            .map_err(|e| file_error(path, format!("cannot write weights: {e}")))?;
+        let bytes = store
+            .get_bytes()
+            .map_err(|e| file_error(path, format!("cannot write weights: {e}")))?;
+        dehaze_core::fs::write_atomic(path, &bytes)
+            .map_err(|e| file_error(path, format!("cannot write weights: {}", e.reason)))
     }
 
     /// Loads a file written by [`AhgGenerator::save`]; returns the networks and their config.
@@ -159,6 +180,11 @@ impl AhgGenerator {
             }
         }
         let config = AhgConfig::from_metadata(&meta).map_err(|e| file_error(path, e))?;
+        let file_len = std::fs::metadata(path)
+            .map_err(|e| file_error(path, format!("cannot read: {e}")))?
+            .len();
+        crate::weights::check_fits(config.min_params(), file_len)
+            .map_err(|e| file_error(path, e))?;
         let mut model = Self::new(&config, device);
         let mut store = SafetensorsStore::from_file(path);
         model

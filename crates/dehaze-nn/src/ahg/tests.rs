@@ -373,3 +373,35 @@ fn bilinear_resize_keeps_constants_and_ramps() {
     let row = &r.plane(0)[..5];
     assert!(row.windows(2).all(|p| p[1] > p[0]), "{row:?}");
 }
+
+#[test]
+fn a_huge_claimed_generator_is_refused_before_allocation() {
+    // Within the metadata caps (width ≤ 1024, levels ≤ 6) yet ~10^10 parameters: a 200-byte
+    // file must not make the loader allocate 40 GB.
+    let meta = std::collections::HashMap::from([
+        ("dehaze.model".to_string(), "ahg-generator".to_string()),
+        ("ahg.encoder_width".to_string(), "1024".to_string()),
+        ("ahg.decoder_width".to_string(), "1024".to_string()),
+        ("ahg.levels".to_string(), "6".to_string()),
+    ]);
+    let bytes = safetensors::serialize(
+        Vec::<(String, safetensors::tensor::TensorView)>::new(),
+        Some(meta),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.safetensors");
+    std::fs::write(&path, bytes).unwrap();
+    let e = AhgGenerator::load(&path, &cpu()).unwrap_err().to_string();
+    assert!(
+        e.contains("huge.safetensors") && e.contains("needs at least"),
+        "{e}"
+    );
+    // The bound is a lower bound: the tiny configuration's real network is bigger.
+    let real = AhgGenerator::new(&tiny(), &cpu()).num_params() as u128;
+    assert!(
+        tiny().min_params() <= real,
+        "{} > {real}",
+        tiny().min_params()
+    );
+}

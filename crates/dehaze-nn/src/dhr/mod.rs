@@ -146,6 +146,36 @@ impl DhrConfig {
         Ok(())
     }
 
+    /// A lower bound on the parameter count, computed without building the network (so that
+    /// a weights file's claimed configuration can be checked against the file's size first):
+    /// the 3×3 convolutions of the residual blocks, the stride-2 downsamplings, the importance
+    /// head's 3×3 convolution and the attention's 1×1 ones. Saturates instead of overflowing.
+    pub fn min_params(&self) -> u128 {
+        let c = self.width as u128;
+        let sq = |w: u128| w.saturating_mul(w);
+        let blocks = |n: usize, w: u128| (n as u128).saturating_mul(18u128.saturating_mul(sq(w)));
+        let mut total = 0u128;
+        for l in 0..3 {
+            let w = c.saturating_mul(1 << l);
+            total = total
+                .saturating_add(blocks(self.enc_blocks[l], w))
+                .saturating_add(blocks(self.dec_blocks[l], w))
+                .saturating_add(9u128.saturating_mul(w).saturating_mul(w.saturating_mul(2)));
+        }
+        let bottleneck = c.saturating_mul(8);
+        total = total
+            .saturating_add(blocks(self.mid_blocks, bottleneck))
+            .saturating_add(
+                9u128
+                    .saturating_mul(bottleneck)
+                    .saturating_mul(self.head_width as u128),
+            );
+        if self.attention_heads > 0 {
+            total = total.saturating_add(4u128.saturating_mul(sq(bottleneck)));
+        }
+        total
+    }
+
     /// H and W of an input must be multiples of this: the patch size (itself a multiple of
     /// the bottleneck's stride 8).
     pub fn size_multiple(&self) -> usize {

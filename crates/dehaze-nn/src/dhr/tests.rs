@@ -284,3 +284,35 @@ fn torch_twin_gives_the_same_output() {
         assert!(max < 1e-4, "max difference {max}");
     }
 }
+
+#[test]
+fn min_params_is_a_lower_bound_and_refuses_huge_claimed_networks() {
+    assert!(DhrConfig::small().min_params() <= DHR_S_PARAMS as u128);
+    assert!(DhrConfig::base().min_params() <= DHR_B_PARAMS as u128);
+    // Tight enough to matter: within a factor 2 of the real counts.
+    assert!(2 * DhrConfig::small().min_params() >= DHR_S_PARAMS as u128);
+
+    // A tiny file whose metadata claims a network of width 1e6 (10^13+ parameters) is refused
+    // before anything is allocated, and the error gives the numbers and names the file.
+    let mut cfg = DhrConfig::small();
+    cfg.width = 1_000_000;
+    cfg.attention_heads = 0;
+    let meta = std::collections::HashMap::from([
+        ("dehaze.model".to_string(), "dhr".to_string()),
+        ("dehaze.format_version".to_string(), "1".to_string()),
+        (
+            "dehaze.dhr_config".to_string(),
+            serde_json::to_string(&cfg).unwrap(),
+        ),
+    ]);
+    let no_tensors: Vec<(String, safetensors::tensor::TensorView)> = Vec::new();
+    let bytes = safetensors::serialize(no_tensors, Some(meta)).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("huge.safetensors");
+    std::fs::write(&path, bytes).unwrap();
+    let e = Dhr::load(&path, &cpu()).unwrap_err().to_string();
+    assert!(
+        e.contains("huge.safetensors") && e.contains("needs at least") && e.contains("bytes"),
+        "{e}"
+    );
+}

@@ -6,7 +6,6 @@
 //! (`encoders.1.blocks.0.conv1.weight`, …), the same as the PyTorch twin in
 //! `tools/dhr_torch.py`, so the file loads there with `load_state_dict` as is.
 
-use std::io::Write;
 use std::path::Path;
 
 use burn::prelude::*;
@@ -26,17 +25,9 @@ fn file_err(path: &Path, reason: impl ToString) -> WeightsError {
     }
 }
 
-/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
+/// Writes `bytes` to `path` atomically ([`dehaze_core::fs::write_atomic`]).
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WeightsError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| file_err(path, e))?;
-    tmp.write_all(bytes).map_err(|e| file_err(path, e))?;
-    tmp.as_file().sync_all().map_err(|e| file_err(path, e))?;
-    tmp.persist(path).map_err(|e| file_err(path, e.error))?;
-    Ok(())
+    dehaze_core::fs::write_atomic(path, bytes).map_err(|e| file_err(path, e.reason))
 }
 
 impl Dhr {
@@ -95,6 +86,8 @@ impl Dhr {
             })?;
         config
             .validate()
+            .map_err(|e| format!("bad `{KEY_CONFIG}`: {e}"))?;
+        crate::weights::check_fits(config.min_params(), bytes.len() as u64)
             .map_err(|e| format!("bad `{KEY_CONFIG}`: {e}"))?;
         let mut model = Dhr::zeroed(&config, device);
         let mut store = SafetensorsStore::from_bytes(Some(bytes));

@@ -100,6 +100,7 @@ pub fn save(
     }
     let kept = tmp.keep();
     std::fs::rename(&kept, &dest).map_err(|e| cerr(&dest, e))?;
+    dehaze_core::fs::sync_dir(&root).map_err(|e| cerr(&root, e))?;
     crate::dhr::write_atomic(&root.join(LATEST), name(state.iteration).as_bytes())
         .map_err(|e| cerr(&root.join(LATEST), e))?;
     prune(&root, keep, &dest)?;

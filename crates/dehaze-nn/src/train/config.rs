@@ -432,6 +432,13 @@ pub struct TrainConfig {
     pub output: OutputSection,
 }
 
+/// The largest network a config may ask for (about 4 GB of `f32` weights, before gradients
+/// and optimiser state): far above dhr-b's 8 M, far below what exhausts memory unannounced.
+pub const MAX_PARAMS: u128 = 1_000_000_000;
+/// The most pixels one training batch may hold (`train.batch × data.crop²`); dhr-b's recipe
+/// uses 1 M.
+pub const MAX_BATCH_PIXELS: u64 = 64 << 20;
+
 impl TrainConfig {
     /// Parses and validates a TOML document; relative paths are resolved against `base`.
     pub fn from_toml_str(text: &str, base: &Path, name: &str) -> Result<Self, ConfigError> {
@@ -494,6 +501,17 @@ impl TrainConfig {
             return bad(&key, e);
         }
         let mult = dhr.size_multiple();
+        // Resource bound: the network is allocated from this before any data is read.
+        if dhr.min_params() > MAX_PARAMS {
+            return bad(
+                "model.width",
+                format!(
+                    "{} needs at least {} parameters, above the limit of {MAX_PARAMS}",
+                    dhr.width,
+                    dhr.min_params()
+                ),
+            );
+        }
 
         let d = &self.data;
         if d.pairs.is_empty() && d.synthetic.is_empty() {
@@ -592,6 +610,17 @@ impl TrainConfig {
         if t.batch == 0 || t.batch > 4096 {
             return bad("train.batch", format!("{} is outside 1..=4096", t.batch));
         }
+        // Resource bound: one batch of crops, before the activations multiply it.
+        let pixels = (t.batch as u64) * (self.data.crop as u64).pow(2);
+        if pixels > MAX_BATCH_PIXELS {
+            return bad(
+                "train.batch",
+                format!(
+                    "{} crops of {}² = {pixels} pixels per step, above the limit of {MAX_BATCH_PIXELS}",
+                    t.batch, self.data.crop
+                ),
+            );
+        }
         if t.threads == Some(0) {
             return bad(
                 "train.threads",
@@ -634,10 +663,10 @@ impl TrainConfig {
                 format!("{} is outside [0, 1)", v.fraction),
             );
         }
-        if v.crop < mult || !v.crop.is_multiple_of(mult) {
+        if v.crop < mult || !v.crop.is_multiple_of(mult) || v.crop > 4096 {
             return bad(
                 "validation.crop",
-                format!("{} is not a positive multiple of {mult}", v.crop),
+                format!("{} is not a multiple of {mult} in [{mult}, 4096]", v.crop),
             );
         }
 
@@ -712,6 +741,24 @@ mod tests {
     }
 
     #[test]
+    fn resource_bounds_are_checked_with_the_limit_named() {
+        let e = parse(&MINIMAL.replace("name = \"dhr-s\"", "name = \"dhr-s\"\nwidth = 100000"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`model.width`") && e.contains(&MAX_PARAMS.to_string()),
+            "{e}"
+        );
+        let e = parse(&MINIMAL.replace("iterations = 100", "iterations = 100\nbatch = 4096"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`train.batch`") && e.contains(&MAX_BATCH_PIXELS.to_string()),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn minimal_config_gets_defaults_and_absolute_paths() {
         let c = parse(MINIMAL).unwrap();
         assert_eq!(c.data.crop, 128);
@@ -746,6 +793,7 @@ mod tests {
             ),
             ("[validation]\nfraction = 1.0", "validation.fraction"),
             ("[validation]\ncrop = 100", "validation.crop"),
+            ("[validation]\ncrop = 8192", "validation.crop"),
             ("[checkpoint]\ninterval = 0", "checkpoint.interval"),
         ];
         for (extra, key) in cases {

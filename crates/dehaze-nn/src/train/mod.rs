@@ -307,7 +307,12 @@ pub fn run(
                 dir.display()
             )));
         }
-        if state.iteration >= config.train.iterations {
+        // A run killed after its last checkpoint but before the final weights were written
+        // resumes to write them (the loop below runs no iteration); only a run that has its
+        // weights, or got further than asked, is "already" done.
+        let finished =
+            state.iteration == config.train.iterations && out_dir.join("dhr.safetensors").is_file();
+        if finished || state.iteration > config.train.iterations {
             return Err(TrainError::Resume(format!(
                 "{} is at iteration {}, already train.iterations = {}",
                 dir.display(),
