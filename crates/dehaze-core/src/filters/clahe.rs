@@ -220,7 +220,12 @@ mod tests {
             .apply_u8(&src, w, h);
             *o.iter().max().unwrap() as i32 - *o.iter().min().unwrap() as i32
         };
-        assert!(spread(1.0) < spread(4.0), "{} vs {}", spread(1.0), spread(4.0));
+        assert!(
+            spread(1.0) < spread(4.0),
+            "{} vs {}",
+            spread(1.0),
+            spread(4.0)
+        );
         assert!(spread(4.0) <= spread(0.0));
     }
 

@@ -140,17 +140,16 @@ mod tests {
                 v[2 * h * w + y * w + x] = 1.0; // blue channel white everywhere
             }
         }
-        assert_eq!(
-            scalar(bright_channel_loss(t4(v, [1, 3, h, w], &d), k)),
-            0.0
-        );
+        assert_eq!(scalar(bright_channel_loss(t4(v, [1, 3, h, w], &d), k)), 0.0);
     }
 
     #[test]
     fn dark_channel_gradient_reaches_only_the_window_minima() {
         let d = dev().autodiff();
         let (h, w) = (6, 6);
-        let v: Vec<f32> = (0..3 * h * w).map(|i| 0.2 + (i % 17) as f32 / 40.0).collect();
+        let v: Vec<f32> = (0..3 * h * w)
+            .map(|i| 0.2 + (i % 17) as f32 / 40.0)
+            .collect();
         let j = t4(v.clone(), [1, 3, h, w], &d).require_grad();
         let g = dark_channel_loss(j.clone(), 3).backward();
         let grad: Vec<f32> = j.grad(&g).unwrap().into_data().try_into_vec().unwrap();
@@ -209,6 +208,9 @@ mod tests {
             air,
         ));
         assert!(at_truth < 1e-3, "{at_truth}");
-        assert!(at_input > 20.0 * at_truth.max(1e-4), "{at_input} vs {at_truth}");
+        assert!(
+            at_input > 20.0 * at_truth.max(1e-4),
+            "{at_input} vs {at_truth}"
+        );
     }
 }

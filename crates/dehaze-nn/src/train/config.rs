@@ -705,7 +705,10 @@ impl TrainConfig {
             if !a.init.is_file() {
                 return bad(
                     "adapt.init",
-                    format!("{}: no such file (pre-trained DHR weights)", a.init.display()),
+                    format!(
+                        "{}: no such file (pre-trained DHR weights)",
+                        a.init.display()
+                    ),
                 );
             }
         }

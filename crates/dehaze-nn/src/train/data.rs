@@ -350,7 +350,11 @@ impl Sampler {
         let crops: Vec<(Vec<f32>, Vec<f32>, [f32; 3])> = plans
             .par_iter()
             .map(|&(i, x0, y0, aug)| {
-                let crop = RgbImage::from_planar(c, c, aug.apply(data.real[i].crop(x0, y0, c, c).data(), c));
+                let crop = RgbImage::from_planar(
+                    c,
+                    c,
+                    aug.apply(data.real[i].crop(x0, y0, c, c).data(), c),
+                );
                 let enhanced = clahe.apply_rgb(&crop);
                 let airlight = prior.dehaze(&crop).airlight;
                 (crop.data().to_vec(), enhanced.data().to_vec(), airlight)
@@ -487,10 +491,7 @@ fn list_images_recursive(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
 /// Loads the real hazy photos of `dirs` (recursively). Photos smaller than the crop are
 /// skipped and counted (a real collection has a few thumbnails); a folder without any usable
 /// photo is an error.
-pub fn load_real_hazy(
-    dirs: &[PathBuf],
-    crop: usize,
-) -> Result<(Vec<RgbImage>, usize), DataError> {
+pub fn load_real_hazy(dirs: &[PathBuf], crop: usize) -> Result<(Vec<RgbImage>, usize), DataError> {
     let mut files = Vec::new();
     for d in dirs {
         if !d.is_dir() {

@@ -444,7 +444,10 @@ pub fn run(
                     .filter(|(_, v)| *v != 0.0)
                     .map(|(name, v)| format!("{name} {:.4}", v / n))
                     .collect();
-                obs.note(&format!("iteration {it}: adaptation terms {}", parts.join(", ")));
+                obs.note(&format!(
+                    "iteration {it}: adaptation terms {}",
+                    parts.join(", ")
+                ));
             }
             acc = (0.0, 0.0, 0.0, 0.0, 0);
             acc_adapt = [0.0; 7];

@@ -371,7 +371,11 @@ fn real_hazy_folders_are_read_recursively_and_cropped_with_clahe_and_airlight() 
     };
     let plane = 32 * 32;
     assert!(spread(&b.clahe[..plane]) > spread(&b.hazy[..plane]));
-    assert!(b.airlight.iter().all(|a| (0.7..=1.0).contains(a)), "{:?}", b.airlight);
+    assert!(
+        b.airlight.iter().all(|a| (0.7..=1.0).contains(a)),
+        "{:?}",
+        b.airlight
+    );
     // The same stream state gives the same crops.
     let mut s2 = Sampler::new(3);
     assert_eq!(s2.next_real_batch(&d, 5), b);
@@ -396,7 +400,10 @@ fn adaptation_fine_tunes_from_the_pretrained_weights_with_every_term() {
                real_consistency = 1.0\nmncd = 0.1\ncontrastive = 0.1";
     let adapt_text = format!(
         "{}{}",
-        text.replace("crop = 32\n\n[loss]", "crop = 32\nreal_hazy = [\"real\"]\n\n[loss]"),
+        text.replace(
+            "crop = 32\n\n[loss]",
+            "crop = 32\nreal_hazy = [\"real\"]\n\n[loss]"
+        ),
         adapt_section(&pre.weights, all)
     );
     let cfg = config(t.path(), &adapt_text, "adapt");
@@ -415,7 +422,10 @@ fn adaptation_fine_tunes_from_the_pretrained_weights_with_every_term() {
     assert!(joined.contains("3 real hazy photos"), "{joined}");
     // Every term was computed and logged, and the log has the adaptation column.
     for name in adapt::TERM_NAMES {
-        assert!(joined.contains(&format!("{name} ")), "{name} missing: {joined}");
+        assert!(
+            joined.contains(&format!("{name} ")),
+            "{name} missing: {joined}"
+        );
     }
     let csv = std::fs::read_to_string(t.path().join("adapt/metrics.csv")).unwrap();
     let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
@@ -452,7 +462,11 @@ fn adaptation_fine_tunes_from_the_pretrained_weights_with_every_term() {
     // Resuming an adaptation run with other term weights is refused.
     let other = adapt_text.replace("clahe = 1.0", "clahe = 0.5");
     let e = run(
-        &config(t.path(), &other.replace("iterations = 2", "iterations = 3"), "adapt"),
+        &config(
+            t.path(),
+            &other.replace("iterations = 2", "iterations = 3"),
+            "adapt",
+        ),
         &opts(true),
         &mut Silent,
     )
@@ -485,6 +499,8 @@ fn adaptation_config_errors_name_the_key() {
     // A file that is not DHR weights is refused when the run starts, naming the key.
     let ok = format!("{text}{}", adapt_section(&w, "consistency = 1.0"));
     let cfg = config(t.path(), &ok, "run");
-    let e = run(&cfg, &opts(false), &mut Silent).unwrap_err().to_string();
+    let e = run(&cfg, &opts(false), &mut Silent)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("adapt.init"), "{e}");
 }
