@@ -85,14 +85,14 @@ enum Net {
     Real(Box<dehaze_nn::inference::Network>),
     /// A KA-Net configuration by name (`ka-net-s`) that the CLI does not list yet, run with the
     /// CLI's KA-Net pre/post-processing (to [−1, 1], clamp(tanh, 0, 1)).
-    KaNet(Box<KaNet>),
+    KaNetWidths(Box<KaNet>),
 }
 
 impl Net {
     fn new(name: &str, device: &Device) -> Self {
         match name {
             "conv" => Net::Conv(ConvStack::new(device)),
-            "ka-net-s" => Net::KaNet(Box::new(KaNet::new(&KaNetConfig::small(), device))),
+            "ka-net-s" => Net::KaNetWidths(Box::new(KaNet::new(&KaNetConfig::small(), device))),
             other => Net::Real(Box::new(
                 NetworkKind::from_name(other)
                     .unwrap_or_else(|| {
@@ -107,7 +107,7 @@ impl Net {
         match self {
             Net::Conv(c) => restore_padded(x, 16, |t| (c.forward(t), None)),
             Net::Real(n) => n.restore(x),
-            Net::KaNet(k) => restore_padded(x, SIZE_MULTIPLE, |t| {
+            Net::KaNetWidths(k) => restore_padded(x, SIZE_MULTIPLE, |t| {
                 let (y, _z) = k.forward(t.mul_scalar(2.0).sub_scalar(1.0));
                 (y.clamp(0.0, 1.0), None)
             }),
@@ -120,7 +120,7 @@ impl Net {
             Net::Real(n) => n.kind().tiling(),
             // Not measured for ka-net-s: the official network's model, an upper bound (same
             // full-resolution tail, narrower encoder and bottleneck).
-            Net::KaNet(_) => NetworkKind::KaNet.tiling(),
+            Net::KaNetWidths(_) => NetworkKind::KaNet.tiling(),
         }
     }
 
@@ -128,7 +128,7 @@ impl Net {
         match self {
             Net::Conv(c) => c.num_params() as u64 * 4,
             Net::Real(n) => n.weights_bytes(),
-            Net::KaNet(k) => k.num_params() as u64 * 4,
+            Net::KaNetWidths(k) => k.num_params() as u64 * 4,
         }
     }
 }
