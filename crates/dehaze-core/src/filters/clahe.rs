@@ -69,7 +69,7 @@ impl Clahe {
             return Vec::new();
         }
         // The padded extent OpenCV computes its tiles on.
-        let (ew, eh) = if width % gx == 0 && height % gy == 0 {
+        let (ew, eh) = if width.is_multiple_of(gx) && height.is_multiple_of(gy) {
             (width, height)
         } else {
             (width + gx - width % gx, height + gy - height % gy)
@@ -104,8 +104,8 @@ impl Clahe {
                     let batch = excess / BINS;
                     let mut rest = excess - batch * BINS;
                     hist.iter_mut().for_each(|h| *h += batch);
-                    if rest != 0 {
-                        let step = (BINS / rest).max(1);
+                    if let Some(step) = BINS.checked_div(rest) {
+                        let step = step.max(1);
                         let mut i = 0;
                         while i < BINS && rest > 0 {
                             hist[i] += 1;

@@ -352,7 +352,7 @@ fn real_hazy_folders_are_read_recursively_and_cropped_with_clahe_and_airlight() 
         .to_string();
     assert!(e.contains("none of the 4 photos"), "{e}");
 
-    let text = fixture(t.path(), 1);
+    let text = fixture(t.path(), 3);
     let cfg = config(t.path(), &text, "run");
     let (mut d, _) = data::prepare(&cfg).unwrap();
     d.real = imgs;
@@ -393,7 +393,7 @@ fn adapt_section(init: &Path, terms: &str) -> String {
 fn adaptation_fine_tunes_from_the_pretrained_weights_with_every_term() {
     let t = tempfile::tempdir().unwrap();
     real_hazy_fixture(t.path());
-    let text = fixture(t.path(), 2);
+    let text = fixture(t.path(), 3);
     let pre = run(&config(t.path(), &text, "pre"), &opts(false), &mut Silent).unwrap();
 
     let all = "dark_channel = 1.0\nbright_channel = 0.5\nclahe = 1.0\nconsistency = 1.0\n\
@@ -416,7 +416,7 @@ fn adaptation_fine_tunes_from_the_pretrained_weights_with_every_term() {
         }
     }
     let s = run(&cfg, &opts(false), &mut Notes(&mut notes)).unwrap();
-    assert_eq!(s.iterations, 2);
+    assert_eq!(s.iterations, 3);
     let joined = notes.join("\n");
     assert!(joined.contains("adaptation from"), "{joined}");
     assert!(joined.contains("3 real hazy photos"), "{joined}");
@@ -432,7 +432,7 @@ fn adaptation_fine_tunes_from_the_pretrained_weights_with_every_term() {
     let col = header.iter().position(|h| *h == "adapt").unwrap();
     let first: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
     assert!(first[col].parse::<f64>().unwrap() > 0.0, "{csv}");
-    // It started from the pre-trained weights: after two small steps they are close to
+    // It started from the pre-trained weights: after three small steps they are close to
     // them, much closer than to a fresh initialisation.
     let dist = |a: &Path, b: &Path| -> f64 {
         tensors(a)
@@ -478,7 +478,7 @@ fn adaptation_fine_tunes_from_the_pretrained_weights_with_every_term() {
 #[test]
 fn adaptation_config_errors_name_the_key() {
     let t = tempfile::tempdir().unwrap();
-    let text = fixture(t.path(), 2);
+    let text = fixture(t.path(), 3);
     let w = t.path().join("w.safetensors");
     std::fs::write(&w, b"x").unwrap();
     let parse = |extra: &str| {
