@@ -752,9 +752,16 @@ mod tests {
             e.contains("`model.width`") && e.contains(&MAX_PARAMS.to_string()),
             "{e}"
         );
-        let e = parse(&MINIMAL.replace("iterations = 100", "iterations = 100\nbatch = 4096"))
-            .unwrap_err()
-            .to_string();
+        let e = parse(
+            &MINIMAL
+                .replace("iterations = 100", "iterations = 100\nbatch = 4096")
+                .replace(
+                    "synthetic_fraction = 0.0",
+                    "synthetic_fraction = 0.0\ncrop = 256",
+                ),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             e.contains("`train.batch`") && e.contains(&MAX_BATCH_PIXELS.to_string()),
             "{e}"
