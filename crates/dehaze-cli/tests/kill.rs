@@ -230,8 +230,13 @@ fn weights_content(bytes: &[u8]) -> (serde_json::Value, Vec<u8>) {
     (header, bytes[8 + n..].to_vec())
 }
 
-/// Completes the run of `config`: `--resume` when a checkpoint exists, else from the start.
+/// Completes the run of `config`: nothing when its final weights exist (the kill came too late:
+/// they are written, atomically, only after the last iteration), `--resume` when a checkpoint
+/// exists, else from the start.
 fn finish_training(d: &Path, config: &str, run: &Path) {
+    if run.join("dhr.safetensors").is_file() {
+        return;
+    }
     let mut args = vec!["train", "--config", config];
     if run.join("checkpoints").join("latest").is_file() {
         args.push("--resume");
