@@ -4,13 +4,17 @@
 //! subcommands add the rest of the toolkit (`dehaze methods`, …). Exit codes: 0 all went well,
 //! 1 some file failed (the others were still processed), 2 usage error.
 
+mod batch;
+mod bundled;
 mod cli;
 mod commands;
+mod flags;
+mod ground_truth;
 mod inputs;
-mod method_choice;
 mod outputs;
 mod progress;
 mod report;
+mod scoring;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -365,10 +365,7 @@ fn metrics_cli_agrees_with_the_reference_values() {
     let reference = shared.join("reference/metrics_reference.csv");
     let hazy = shared.join("data/paired/Dense-HAZE/hazy/05.png");
     if !reference.is_file() || !hazy.is_file() {
-        eprintln!(
-            "note: skipping: shared/ reference data not found at {}",
-            shared.display()
-        );
+        dehaze_core::testing::missing(&format!("shared/ reference data at {}", shared.display()));
         return;
     }
     let (ref_header, ref_rows) = parse_csv(&std::fs::read_to_string(&reference).unwrap());

@@ -171,6 +171,22 @@ fn dhr_s_runs_with_its_bundled_weights() {
     assert_eq!(img.dimensions(), (24, 20));
 }
 
+#[test]
+fn a_budget_too_small_for_any_tile_names_the_file_and_the_flag() {
+    let dir = with_picture();
+    let d = dir.path();
+    let out = dehaze(&["in.png", "-m", "dhr-s", "--max-memory", "1M"], d);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("in.png")
+            && err.contains("above the limit of 1.0 MiB")
+            && err.contains("--max-memory"),
+        "{err}"
+    );
+    no_output(d);
+}
+
 /// DHR weights as `dehaze train` writes them (seeded, untrained: enough for the plumbing).
 fn dhr_weights(dir: &Path) {
     use dehaze_nn::dhr::{Dhr, DhrConfig};

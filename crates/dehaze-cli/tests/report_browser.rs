@@ -4,7 +4,7 @@
 //! image decoded, and a screenshot is not blank.
 //!
 //! Needs `chromium` on PATH (Debian: `apt-get install -y chromium`); skips with a note when
-//! it is absent.
+//! it is absent, or fails with `DEHAZE_REQUIRE_ALL=1` ([`dehaze_core::testing`]).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -84,10 +84,7 @@ fn body_attribute<'a>(dom: &'a str, name: &str) -> Option<&'a str> {
 #[test]
 fn report_renders_in_headless_chromium() {
     let Some(chromium_bin) = find_chromium() else {
-        eprintln!(
-            "note: skipping report_renders_in_headless_chromium: no `chromium` on PATH \
-             (Debian: apt-get install -y chromium)"
-        );
+        dehaze_core::testing::missing("`chromium` on PATH (Debian: apt-get install -y chromium)");
         return;
     };
     let dir = tempfile::tempdir().unwrap();

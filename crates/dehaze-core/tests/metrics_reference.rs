@@ -27,10 +27,7 @@ fn load_rows() -> Option<Vec<Row>> {
     let text = match std::fs::read_to_string(&csv) {
         Ok(t) => t,
         Err(_) => {
-            eprintln!(
-                "NOTE: {} not found; skipping the reference test",
-                csv.display()
-            );
+            dehaze_core::testing::missing(&csv.display().to_string());
             return None;
         }
     };

@@ -177,7 +177,7 @@ fn real_image_shape_and_range() {
         "/../../../shared/data/real_hazy/ridcp_examples/canon_input.png"
     );
     let Ok(img) = image::open(path) else {
-        println!("skipped: {path} not found");
+        dehaze_core::testing::missing(path);
         return;
     };
     let img = img.to_rgb8();

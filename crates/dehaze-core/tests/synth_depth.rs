@@ -118,7 +118,7 @@ fn sixteen_bit_png_round_trip() {
 fn shared_depth_index_and_maps() {
     let index = Path::new(DEPTH_DIR).join("index.csv");
     if !index.exists() {
-        eprintln!("note: {} absent, skipping", index.display());
+        dehaze_core::testing::missing(&index.display().to_string());
         return;
     }
     let entries = read_depth_index(&index).unwrap();

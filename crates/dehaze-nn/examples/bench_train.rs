@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use dehaze_nn::burn::optim::{AdamConfig, GradientsParams};
 use dehaze_nn::burn::prelude::*;
-use dehaze_nn::dhr::{Dhr, DhrConfig};
+use dehaze_nn::dhr::Dhr;
 
 fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
     args.iter()
@@ -44,7 +44,9 @@ fn random(shape: [usize; 4], seed: u32, device: &Device) -> Tensor<4> {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let model: String = arg(&args, "--model", "dhr-s".to_string());
-    let cfg = DhrConfig::by_name(&model).expect("--model dhr-s or dhr-b");
+    let cfg = dehaze_nn::registry::NetworkKind::from_name(&model)
+        .and_then(|k| k.dhr_config())
+        .expect("--model dhr-s or dhr-b");
     let threads = rayon::current_num_threads();
     let name: String = arg(&args, "--device", "cpu".to_string());
     let cpu = dehaze_nn::device::DeviceChoice::from_name(&name)

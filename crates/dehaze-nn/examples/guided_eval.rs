@@ -25,7 +25,8 @@ use dehaze_core::filters::guided_upsample::{
 };
 use dehaze_core::io::{list_images, read_image, ReadOptions};
 use dehaze_core::metrics::{brisque, fade, niqe, psnr_rgb, NiqeLuma, Rgb8};
-use dehaze_nn::inference::{image_to_tensor, tensor_to_image, Network, NetworkKind};
+use dehaze_nn::inference::{image_to_tensor, tensor_to_image, Network};
+use dehaze_nn::registry::NetworkKind;
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     out.extend(list_images(dir).expect("list images"));
@@ -74,7 +75,15 @@ fn main() {
     let device = dehaze_nn::device::cpu();
     let net = match value("--weights") {
         Some(p) => Network::load(NetworkKind::DhrS, Path::new(&p), &device),
-        None => Network::load_bundled(NetworkKind::DhrS, &device).expect("bundled dhr-s"),
+        // The weights the CLI bundles.
+        None => Network::load(
+            NetworkKind::DhrS,
+            Path::new(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../models/dhr-s.safetensors"
+            )),
+            &device,
+        ),
     }
     .expect("weights");
 

@@ -26,9 +26,10 @@ use burn::nn::PaddingConfig2d;
 use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Distribution, Tensor};
 use dehaze_core::io::{self, Decoded, ReadOptions, WriteOptions};
-use dehaze_nn::inference::{restore_padded, NetworkKind, Restored};
+use dehaze_nn::inference::{restore_padded, Network, Restored};
 use dehaze_nn::ka_net::{KaNet, KaNetConfig, SIZE_MULTIPLE};
 use dehaze_nn::memory::{self, TileCost, TilingModel};
+use dehaze_nn::registry::NetworkKind;
 use dehaze_nn::tiling::{restore_tiled, AxisTiles};
 
 /// The stand-in: conv 3→32, three conv 32→32, conv 32→3, ReLU between, sigmoid out.
@@ -93,13 +94,12 @@ impl Net {
         match name {
             "conv" => Net::Conv(ConvStack::new(device)),
             "ka-net-s" => Net::KaNetWidths(Box::new(KaNet::new(&KaNetConfig::small(), device))),
-            other => Net::Real(Box::new(
-                NetworkKind::from_name(other)
-                    .unwrap_or_else(|| {
-                        panic!("--net: conv, ka-net, ka-net-s, dhr-s or dhr-b, not {other}")
-                    })
-                    .build(device),
-            )),
+            other => Net::Real(Box::new(Network::build(
+                NetworkKind::from_name(other).unwrap_or_else(|| {
+                    panic!("--net: conv, ka-net, ka-net-s, dhr-s or dhr-b, not {other}")
+                }),
+                device,
+            ))),
         }
     }
 

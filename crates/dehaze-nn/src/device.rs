@@ -24,19 +24,29 @@ pub enum DeviceChoice {
 }
 
 impl DeviceChoice {
-    /// Every name `--device` accepts, in the order `--help` lists them.
+    /// Every device, in the order `--help` lists them.
+    pub const ALL: [Self; 5] = [Self::Cpu, Self::Tch, Self::TchCuda, Self::Cuda, Self::Wgpu];
+
+    /// Their names (`--device`, `device=`), in the order of [`DeviceChoice::ALL`].
     pub const NAMES: [&'static str; 5] = ["cpu", "tch", "tch-cuda", "cuda", "wgpu"];
 
-    /// Parses a `--device` value.
+    /// Parses a device name (any case; `gpu` is `cuda`).
     pub fn from_name(name: &str) -> Option<Self> {
-        match name.to_ascii_lowercase().as_str() {
-            "cpu" => Some(Self::Cpu),
-            "tch" => Some(Self::Tch),
-            "tch-cuda" => Some(Self::TchCuda),
-            "cuda" | "gpu" => Some(Self::Cuda),
-            "wgpu" => Some(Self::Wgpu),
-            _ => None,
-        }
+        let name = name.to_ascii_lowercase();
+        let name = if name == "gpu" { "cuda" } else { &name };
+        Self::NAMES
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| Self::ALL[i])
+    }
+
+    /// The name of this device.
+    pub fn name(self) -> &'static str {
+        let i = Self::ALL
+            .iter()
+            .position(|d| *d == self)
+            .expect("ALL lists every device");
+        Self::NAMES[i]
     }
 
     /// The Burn device, or an error saying which cargo feature the build lacks.
@@ -116,7 +126,10 @@ mod tests {
     #[test]
     fn every_name_parses_and_a_missing_backend_names_its_feature() {
         for name in DeviceChoice::NAMES {
-            assert!(DeviceChoice::from_name(name).is_some(), "{name}");
+            assert_eq!(
+                DeviceChoice::from_name(name).map(DeviceChoice::name),
+                Some(name)
+            );
         }
         #[cfg(not(feature = "tch"))]
         for choice in [DeviceChoice::Tch, DeviceChoice::TchCuda] {

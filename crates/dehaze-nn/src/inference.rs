@@ -29,113 +29,12 @@ use burn::tensor::ops::{InterpolateMode, InterpolateOptions, PadMode};
 use burn::tensor::{Device, Tensor, TensorData};
 use dehaze_core::buffer::{Plane, RgbImage};
 
-use crate::dhr::{Dhr, DhrConfig};
-use crate::ka_net::{self, KaNet, KaNetConfig};
+use crate::dhr::Dhr;
+use crate::ka_net::{self, KaNet};
+use crate::memory::{plan_tiles, MemoryError};
+use crate::registry::{Architecture, NetworkKind};
+use crate::tiling::{restore_tiled, AxisTiles, RestoredImage, TileSpec};
 use crate::weights::WeightsError;
-
-/// Weights compiled into the binary, per network: the one switch for shipping default weights.
-///
-/// DHR-S ships the weights of `models/dhr-s.safetensors` (3.7 MB; how they were trained and how
-/// well they do: `models/dhr-s.md`), so `--method dhr-s` runs without `--weights`; a
-/// `--weights FILE` replaces them. KA-Net's official checkpoint (222 MB, not ours to
-/// redistribute) and DHR-B (GPU-trained, 33 MB) are never bundled.
-pub const BUNDLED_DHR_S: Option<&[u8]> = Some(include_bytes!("../../../models/dhr-s.safetensors"));
-
-/// A dehazing network, by its command-line name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum NetworkKind {
-    /// KA-Net (Feng et al., TPAMI 2024) with the official checkpoint.
-    KaNet,
-    /// DHR, small: trainable on a CPU ([`DhrConfig::small`]).
-    DhrS,
-    /// DHR, base: for GPU training ([`DhrConfig::base`]).
-    DhrB,
-}
-
-impl NetworkKind {
-    /// Every network, in the order `dehaze methods` lists them.
-    pub const ALL: [NetworkKind; 3] = [NetworkKind::KaNet, NetworkKind::DhrS, NetworkKind::DhrB];
-
-    /// The command-line name (`--method`).
-    pub fn name(self) -> &'static str {
-        match self {
-            NetworkKind::KaNet => "ka-net",
-            NetworkKind::DhrS => "dhr-s",
-            NetworkKind::DhrB => "dhr-b",
-        }
-    }
-
-    /// A one-line description with the paper.
-    pub fn description(self) -> &'static str {
-        match self {
-            NetworkKind::KaNet => {
-                "KA-Net localization-and-removal network (Feng et al., TPAMI 2024), official weights"
-            }
-            NetworkKind::DhrS => "DHR density-aware restorer, small (after API, arXiv 2601.01992)",
-            NetworkKind::DhrB => "DHR density-aware restorer, base (after API, arXiv 2601.01992)",
-        }
-    }
-
-    /// Parses a command-line name.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.name() == name)
-    }
-
-    /// Whether the network also returns a per-patch importance map.
-    pub fn has_importance(self) -> bool {
-        !matches!(self, NetworkKind::KaNet)
-    }
-
-    /// A network with freshly initialised (random) weights. For counting parameters and for
-    /// tests: random weights never restore an image, and the command line refuses to run them.
-    pub fn build(self, device: &Device) -> Network {
-        let model = match self {
-            NetworkKind::KaNet => {
-                Model::KaNet(Box::new(KaNet::new(&KaNetConfig::official(), device)))
-            }
-            NetworkKind::DhrS => Model::Dhr(Box::new(Dhr::new(&DhrConfig::small(), device))),
-            NetworkKind::DhrB => Model::Dhr(Box::new(Dhr::new(&DhrConfig::base(), device))),
-        };
-        Network {
-            kind: self,
-            model,
-            device: device.clone(),
-        }
-    }
-
-    /// The number of learnable parameters (of a fresh network: Burn's layers initialise their
-    /// parameters lazily and the count reads shapes only, so this costs microseconds, not the
-    /// 222 MB of KA-Net).
-    pub fn num_params(self) -> usize {
-        self.build(&crate::device::cpu()).num_params()
-    }
-
-    /// Weights compiled into this binary, if any (see [`BUNDLED_DHR_S`]).
-    pub fn bundled_weights(self) -> Option<&'static [u8]> {
-        match self {
-            NetworkKind::DhrS => BUNDLED_DHR_S,
-            NetworkKind::KaNet | NetworkKind::DhrB => None,
-        }
-    }
-
-    /// How a user gets weights for this network, for the message that refuses to run without.
-    pub fn weights_hint(self) -> &'static str {
-        match self {
-            NetworkKind::KaNet => {
-                "KA-Net needs the official checkpoint (ots_train_Dehaze_627_256_fLD_model1_epoch1.pk, \
-                 linked from the README of github.com/fyxnl/KA_Net): pass it with --weights FILE"
-            }
-            NetworkKind::DhrS => {
-                "train weights with `dehaze train --config configs/dhr-s.toml` and pass them with \
-                 --weights FILE"
-            }
-            NetworkKind::DhrB => {
-                "train weights with `dehaze train --config configs/dhr-b.toml` (a GPU is advised) \
-                 and pass them with --weights FILE"
-            }
-        }
-    }
-}
 
 /// Boxed: the two modules' sizes differ by hundreds of bytes of layer structs.
 enum Model {
@@ -161,6 +60,20 @@ pub struct Restored {
 }
 
 impl Network {
+    /// `kind` with freshly initialised (random) weights. For counting parameters and for tests:
+    /// random weights never restore an image, and the front ends refuse to run them.
+    pub fn build(kind: NetworkKind, device: &Device) -> Network {
+        let model = match kind.architecture() {
+            Architecture::KaNet(c) => Model::KaNet(Box::new(KaNet::new(&c, device))),
+            Architecture::Dhr(c) => Model::Dhr(Box::new(Dhr::new(&c, device))),
+        };
+        Network {
+            kind,
+            model,
+            device: device.clone(),
+        }
+    }
+
     /// Loads `kind`'s weights from `path` onto `device`.
     ///
     /// The file is checked first (it exists, it is a safetensors file or a PyTorch checkpoint),
@@ -168,13 +81,9 @@ impl Network {
     /// the file.
     pub fn load(kind: NetworkKind, path: &Path, device: &Device) -> Result<Self, WeightsError> {
         let format = sniff_weights(path)?;
-        let model = match kind {
-            NetworkKind::KaNet => Model::KaNet(Box::new(KaNet::load(
-                path,
-                &KaNetConfig::official(),
-                device,
-            )?)),
-            NetworkKind::DhrS | NetworkKind::DhrB => {
+        let model = match kind.architecture() {
+            Architecture::KaNet(c) => Model::KaNet(Box::new(KaNet::load(path, &c, device)?)),
+            Architecture::Dhr(_) => {
                 if format != WeightsFormat::Safetensors {
                     return Err(file_error(
                         path,
@@ -217,26 +126,26 @@ impl Network {
         Ok(net)
     }
 
-    /// Loads the weights compiled into the binary ([`NetworkKind::bundled_weights`]); `None` if
-    /// this build has none for `kind`.
-    pub fn load_bundled(kind: NetworkKind, device: &Device) -> Option<Result<Self, WeightsError>> {
-        let bytes = kind.bundled_weights()?;
+    /// Loads `kind`'s weights from a safetensors buffer (weights compiled into a binary,
+    /// [`crate::registry::BundledWeights`]); errors name it `<bundled NAME>`.
+    pub fn from_safetensors_bytes(
+        kind: NetworkKind,
+        bytes: &[u8],
+        device: &Device,
+    ) -> Result<Self, WeightsError> {
         // The loaders read files; a bundled network is a few MB, written once per process.
-        let result = (|| {
-            let named = |e: std::io::Error| {
-                file_error(
-                    Path::new(&format!("<bundled {}>", kind.name())),
-                    &e.to_string(),
-                )
-            };
-            let mut file = tempfile::Builder::new()
-                .suffix(".safetensors")
-                .tempfile()
-                .map_err(named)?;
-            std::io::Write::write_all(&mut file, bytes).map_err(named)?;
-            Self::load(kind, file.path(), device)
-        })();
-        Some(result)
+        let named = |e: std::io::Error| {
+            file_error(
+                Path::new(&format!("<bundled {}>", kind.name())),
+                &e.to_string(),
+            )
+        };
+        let mut file = tempfile::Builder::new()
+            .suffix(".safetensors")
+            .tempfile()
+            .map_err(named)?;
+        std::io::Write::write_all(&mut file, bytes).map_err(named)?;
+        Self::load(kind, file.path(), device)
     }
 
     /// Which network this is.
@@ -295,6 +204,75 @@ impl Network {
                 (out.image, Some(out.importance))
             }
         }
+    }
+}
+
+/// What [`Network::restore_within`] gives: the restored image and how it was tiled.
+#[derive(Clone, Debug)]
+pub struct TiledRestore {
+    pub restored: RestoredImage,
+    /// The number of tiles (1: the whole image in one pass).
+    pub tiles: usize,
+    /// Their layout.
+    pub spec: TileSpec,
+}
+
+/// No tile of the image fits the memory budget.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TileError {
+    pub width: usize,
+    pub height: usize,
+    pub kind: NetworkKind,
+    pub memory: MemoryError,
+}
+
+impl std::fmt::Display for TileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}×{} with {}: {}",
+            self.width, self.height, self.kind, self.memory
+        )
+    }
+}
+
+impl std::error::Error for TileError {}
+
+impl Network {
+    /// Restores `rgb` in tiles sized for `budget` bytes of memory ([`crate::memory`]; one tile
+    /// when the image fits), blending overlapping tiles ([`crate::tiling`]).
+    pub fn restore_within(&self, rgb: &RgbImage, budget: u64) -> Result<TiledRestore, TileError> {
+        let (w, h) = (rgb.width(), rgb.height());
+        let multiple = self.size_multiple();
+        let spec = plan_tiles(
+            &self.kind.tiling(),
+            w,
+            h,
+            self.weights_bytes(),
+            budget,
+            multiple,
+        )
+        .map_err(|memory| TileError {
+            width: w,
+            height: h,
+            kind: self.kind,
+            memory,
+        })?;
+        let tiles = AxisTiles::new(w, multiple, &spec).starts.len()
+            * AxisTiles::new(h, multiple, &spec).starts.len();
+        let restored = restore_tiled(
+            rgb,
+            multiple,
+            &spec,
+            &self.device,
+            |x| self.restore(x),
+            |_, _| {},
+        );
+        Ok(TiledRestore {
+            restored,
+            tiles,
+            spec,
+        })
     }
 }
 

@@ -16,6 +16,8 @@ pub mod inference;
 pub mod ka_net;
 pub mod losses;
 pub mod memory;
+pub mod registry;
+pub mod restorer;
 pub mod tiling;
 pub mod train;
 pub mod weights;

@@ -13,11 +13,10 @@
 //! (n/16 of them) to every key of the 4×-reduced grid (n/256), an `n²/4096`-float matrix per
 //! head, several times over in the softmax. The coefficients of each network are measured peak
 //! resident set sizes (`VmHWM`) of one forward pass at several tile sizes, fitted to the model;
-//! `examples/tile_memory.rs` measures them (see [`TileCost`]'s constants for the runs).
+//! `examples/nn_probe.rs memory` measures them (see [`TileCost`]'s constants for the runs).
 
 use std::fmt;
 
-use crate::inference::NetworkKind;
 use crate::tiling::TileSpec;
 
 /// Memory a process needs besides images, weights and tiles: code, the allocator's arenas,
@@ -59,40 +58,10 @@ pub struct TilingModel {
     /// Peak memory of a forward pass.
     pub cost: TileCost,
     /// [`TileSpec::margin`]: the network's context in pixels (for a conv net, its receptive
-    /// radius; for global networks a choice, see [`NetworkKind::tiling`]).
+    /// radius; for global networks a choice, see [`crate::registry::NETWORKS`]).
     pub margin: usize,
     /// [`TileSpec::ramp`].
     pub ramp: usize,
-}
-
-impl NetworkKind {
-    /// Memory model and overlap for tiling this network.
-    ///
-    /// * KA-Net: attention spans the tile, so no overlap makes tiles exact; the margin (64 px =
-    ///   4 tokens of the 1/16 stage, 2 of the 1/32 stage) drops the band where the tile's border
-    ///   — zero padding of every conv and the patch embeddings — dominates, and the 64-px ramp
-    ///   hides the remaining seam.
-    /// * DHR: a U-Net of four 2× stages with 3×3 convs, a theoretical receptive field of a few
-    ///   hundred pixels whose weight falls off fast; margin 32 (two 16-px patches) and ramp 32.
-    pub fn tiling(self) -> TilingModel {
-        match self {
-            NetworkKind::KaNet => TilingModel {
-                cost: KA_NET_COST,
-                margin: 64,
-                ramp: 64,
-            },
-            NetworkKind::DhrS => TilingModel {
-                cost: DHR_S_COST,
-                margin: 32,
-                ramp: 32,
-            },
-            NetworkKind::DhrB => TilingModel {
-                cost: DHR_B_COST,
-                margin: 32,
-                ramp: 32,
-            },
-        }
-    }
 }
 
 /// KA-Net's forward-pass memory.
@@ -129,7 +98,7 @@ impl fmt::Display for MemoryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "needs at least {} of memory, above the limit of {} (raise --max-memory)",
+            "needs at least {} of memory, above the limit of {}",
             format_bytes(self.needed),
             format_bytes(self.budget)
         )
@@ -275,6 +244,7 @@ mod tests {
         assert_eq!(s.tile, 304);
         let e = plan_tiles(&MODEL, 6000, 4000, 0, 512 << 20, 16).unwrap_err();
         assert!(e.needed > e.budget);
-        assert!(e.to_string().contains("--max-memory"), "{e}");
+        let text = e.to_string();
+        assert!(text.contains("above the limit of 512 MiB"), "{text}");
     }
 }

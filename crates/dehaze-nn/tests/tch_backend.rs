@@ -9,7 +9,8 @@ use burn::tensor::{Device, Tensor, TensorData};
 use dehaze_core::buffer::RgbImage;
 use dehaze_nn::device::DeviceChoice;
 use dehaze_nn::dhr::{Dhr, DhrConfig};
-use dehaze_nn::inference::{image_to_tensor, tensor_to_image, Network, NetworkKind};
+use dehaze_nn::inference::{image_to_tensor, tensor_to_image, Network};
+use dehaze_nn::registry::NetworkKind;
 
 fn devices() -> (Device, Device) {
     (
@@ -48,9 +49,16 @@ fn shipped_dhr_s_restores_the_same_picture_on_tch_as_on_flex() {
     let (flex, tch) = devices();
     let img = picture();
     let run = |device: &Device| {
-        let net = Network::load_bundled(NetworkKind::DhrS, device)
-            .expect("bundled")
-            .expect("loads");
+        // The weights the CLI bundles.
+        let net = Network::load(
+            NetworkKind::DhrS,
+            std::path::Path::new(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../models/dhr-s.safetensors"
+            )),
+            device,
+        )
+        .expect("loads");
         tensor_to_image(net.restore(image_to_tensor(&img, device)).image)
     };
     let (a, b) = (run(&flex), run(&tch));

@@ -236,10 +236,17 @@ fn restored_carries_the_map_at_pixel_resolution() {
 /// 99th percentile over all samples in [0, 1] (measured values in the README).
 #[test]
 fn dhr_tiled_stays_close_to_whole() {
-    use dehaze_nn::inference::{Network, NetworkKind};
-    let net = Network::load_bundled(NetworkKind::DhrS, &device())
-        .expect("dhr-s weights are bundled")
-        .unwrap();
+    use dehaze_nn::inference::Network;
+    use dehaze_nn::registry::NetworkKind;
+    let net = Network::load(
+        NetworkKind::DhrS,
+        std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../models/dhr-s.safetensors"
+        )),
+        &device(),
+    )
+    .unwrap();
     let model = NetworkKind::DhrS.tiling();
     let spec = TileSpec {
         tile: 128,

@@ -1,8 +1,7 @@
 //! `dehaze methods`: what `--method` accepts; for networks, their size and whether this build
 //! can run them without `--weights`.
 
-use crate::method_choice::MethodChoice;
-use dehaze_core::Method;
+use dehaze_nn::restorer::MethodChoice;
 use std::process::ExitCode;
 
 pub fn run() -> anyhow::Result<ExitCode> {
@@ -15,14 +14,14 @@ pub fn run() -> anyhow::Result<ExitCode> {
             MethodChoice::Prior(_) => ("-".to_string(), "none needed"),
             MethodChoice::Network(k) => (
                 thousands(k.num_params()),
-                if k.bundled_weights().is_some() {
+                if crate::bundled::WEIGHTS.get(k).is_some() {
                     "bundled"
                 } else {
                     "--weights FILE"
                 },
             ),
         };
-        let default = if m == MethodChoice::Prior(Method::Dcp) {
+        let default = if m == MethodChoice::DEFAULT {
             " [default]"
         } else {
             ""

@@ -41,9 +41,10 @@
 
 use crate::progress;
 use anyhow::{bail, Context};
+use dehaze_core::csv::field as csv_field;
 use dehaze_core::io::{self, file_stem as stem, Decoded, ReadOptions, SourceInfo, WriteOptions};
 use dehaze_core::synth::depth_maps::{load_normalised_depth, DepthEncoding, DepthFormat};
-use dehaze_core::synth::record::{csv_field, write_text_atomic};
+use dehaze_core::synth::record::write_text_atomic;
 use dehaze_core::synth::{SynthConfig, SynthParams, Synthesizer};
 use dehaze_core::{Plane, RgbImage};
 use dehaze_nn::ahg::generate::{draw, AhgModel};
@@ -53,13 +54,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
 
-/// What the depth maps hold.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum DepthKind {
-    /// Stereo disparity (depth ∝ 1/disparity), 0 = unknown.
-    Disparity,
-    /// Depth (any unit), 0 and 65535 = unknown.
-    Depth,
+/// `--depth-kind`'s parser: the names of [`DepthEncoding::NAMES`].
+fn depth_kind_parser() -> impl clap::builder::TypedValueParser<Value = DepthEncoding> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(DepthEncoding::NAMES)
+        .map(|name| DepthEncoding::from_name(&name).expect("parser admits only known names"))
 }
 
 /// Make hazy/clear training pairs from clean images (multi-factor haze synthesis).
@@ -74,9 +73,10 @@ pub struct SynthArgs {
     #[arg(long, value_name = "DIR")]
     pub depth: Option<PathBuf>,
 
-    /// What the maps in --depth hold.
-    #[arg(long, value_enum, default_value_t = DepthKind::Disparity)]
-    pub depth_kind: DepthKind,
+    /// What the maps in --depth hold: disparity (depth ∝ 1/disparity, 0 = unknown) or depth
+    /// (any unit, 0 and 65535 = unknown).
+    #[arg(long, default_value = "disparity", value_parser = depth_kind_parser())]
+    pub depth_kind: DepthEncoding,
 
     /// Output folder (hazy/, clear/, params.csv are created in it).
     #[arg(long, value_name = "DIR")]
@@ -175,11 +175,7 @@ fn process(
     let clean = io::read_image(clean_path, &ReadOptions::default()).map_err(|e| e.reason)?;
     let depth: Option<Plane> = match depth_path {
         Some(p) => {
-            let encoding = match args.depth_kind {
-                DepthKind::Disparity => DepthEncoding::Disparity,
-                DepthKind::Depth => DepthEncoding::Depth,
-            };
-            let d = load_normalised_depth(p, &DepthFormat::generic(encoding))
+            let d = load_normalised_depth(p, &DepthFormat::generic(args.depth_kind))
                 .map_err(|e| format!("depth map {e}"))?;
             Some(d)
         }
@@ -488,7 +484,7 @@ mod tests {
         SynthArgs {
             clean: clean.to_path_buf(),
             depth: depth.map(Path::to_path_buf),
-            depth_kind: DepthKind::Disparity,
+            depth_kind: DepthEncoding::Disparity,
             out: out.to_path_buf(),
             per_image: 2,
             config: None,

@@ -4,10 +4,9 @@
 //! bar (loss and iterations per second) and prints where the results went. The config format
 //! is documented in `configs/dhr-s.toml`.
 
+use crate::flags::DeviceArg;
 use crate::progress;
-use anyhow::Context;
 use clap::Args;
-use dehaze_nn::device::DeviceChoice;
 use dehaze_nn::train::{self, Observer, RunOptions, TrainConfig};
 use indicatif::ProgressBar;
 use std::ops::ControlFlow;
@@ -26,12 +25,8 @@ pub struct TrainArgs {
     #[arg(long)]
     pub resume: bool,
 
-    /// Compute device: cpu (the pure-Rust flex backend, always built); tch and tch-cuda
-    /// (LibTorch, build with --features tch against a pip-installed torch 2.9.0, README);
-    /// wgpu (--features wgpu); cuda (--features cuda, which needs the CUDA toolkit and network
-    /// access at build time: Burn's cubecl-cuda downloads LLVM).
-    #[arg(long, default_value = "cpu", value_parser = clap::builder::PossibleValuesParser::new(DeviceChoice::NAMES))]
-    pub device: String,
+    #[command(flatten)]
+    pub device: DeviceArg,
 }
 
 /// The progress bar as a training observer.
@@ -61,10 +56,7 @@ impl Observer for Bar {
 /// Runs `dehaze train`.
 pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
     let config = TrainConfig::from_file(&args.config)?;
-    let device = DeviceChoice::from_name(&args.device)
-        .context("unknown --device")?
-        .device()
-        .map_err(anyhow::Error::msg)?;
+    let device = args.device.device()?;
     let opts = RunOptions {
         device,
         resume: args.resume,

@@ -11,10 +11,10 @@
 //! (e.g. `shared/data/paired`). The weights are written atomically at every checkpoint and at
 //! the end; `dehaze synth --ahg WEIGHTS` uses them.
 
-use anyhow::{anyhow, Context};
+use crate::flags::DeviceArg;
+use anyhow::Context;
 use dehaze_nn::ahg::train::{train, StepLosses, TrainAhgConfig};
 use dehaze_nn::ahg::AhgConfig;
-use dehaze_nn::device::DeviceChoice;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -77,12 +77,8 @@ pub struct TrainAhgArgs {
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub log_every: usize,
 
-    /// Compute device: cpu (the pure-Rust flex backend, always built); tch and tch-cuda
-    /// (LibTorch, build with --features tch against a pip-installed torch 2.9.0, README);
-    /// wgpu (--features wgpu); cuda (--features cuda, which needs the CUDA toolkit and network
-    /// access at build time: Burn's cubecl-cuda downloads LLVM).
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
+    #[command(flatten)]
+    pub device: DeviceArg,
 }
 
 fn print(l: &StepLosses) {
@@ -94,16 +90,7 @@ fn print(l: &StepLosses) {
 
 /// Runs `dehaze train-ahg`.
 pub fn run(args: &TrainAhgArgs) -> anyhow::Result<ExitCode> {
-    let device = DeviceChoice::from_name(&args.device)
-        .ok_or_else(|| {
-            anyhow!(
-                "--device {}: expected one of {}",
-                args.device,
-                DeviceChoice::NAMES.join(", ")
-            )
-        })?
-        .device()
-        .map_err(|e| anyhow!("--device {}: {e}", args.device))?;
+    let device = args.device.device()?;
     let cfg = TrainAhgConfig {
         data: args.data.clone(),
         out: args.out.clone(),

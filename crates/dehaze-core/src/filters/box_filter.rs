@@ -21,7 +21,7 @@
 //! regulariser `eps = 1e-3`. Row bands run in parallel (rayon); each band warms up its own
 //! column sums from the `r` rows above it.
 //!
-//! [`box_sums_band`] is the shared engine: it sums `N` per-pixel quantities computed from `M`
+//! `box_sums_band` is the shared engine: it sums `N` per-pixel quantities computed from `M`
 //! input planes at once (the guided filter needs `g`, `p`, `g·p`, `g²` in one pass), and hands
 //! each finished row of window sums to a callback.
 use crate::buffer::Plane;

@@ -42,11 +42,30 @@ fn file_err(path: &Path, reason: impl ToString) -> DepthError {
     }
 }
 
-/// Whether a map holds depth or disparity (∝ 1/depth).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Whether a map holds depth or disparity (∝ 1/depth): `depth_kind` in configs,
+/// `--depth-kind` on the command line, by [`DepthEncoding::NAMES`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DepthEncoding {
+    /// Depth (any unit), 0 and 65535 = unknown.
     Depth,
+    /// Stereo disparity (depth ∝ 1/disparity), 0 = unknown.
+    #[default]
     Disparity,
+}
+
+impl DepthEncoding {
+    /// The names, as configs and flags write them.
+    pub const NAMES: [&'static str; 2] = ["disparity", "depth"];
+
+    /// Parses a name of [`DepthEncoding::NAMES`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "disparity" => Some(Self::Disparity),
+            "depth" => Some(Self::Depth),
+            _ => None,
+        }
+    }
 }
 
 /// How to turn the integer samples of a map file into depth or disparity.

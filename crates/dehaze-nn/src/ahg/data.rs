@@ -1,8 +1,9 @@
 //! Hazy/clear training pairs for AHG: listing, loading, random crops and flips.
 //!
-//! A pair folder holds `hazy/` and `clear/` with matching file stems (extensions may differ:
-//! SOTS-outdoor pairs a `.jpg` hazy image with a `.png` ground truth). A root given to
-//! [`list_pairs`] is either such a folder or a folder of them (e.g. `shared/data/paired`).
+//! A pair folder holds `hazy/` and `clear/`, paired by the toolkit's one rule
+//! ([`dehaze_core::pairing`]: same stem, extensions may differ — SOTS-outdoor pairs a `.jpg`
+//! hazy image with a `.png` ground truth — or RESIDE's `<id>_<A>_<β>` ↔ `<id>`). A root given
+//! to [`list_pairs`] is either such a folder or a folder of them (e.g. `shared/data/more/paired`).
 //!
 //! A training crop takes the same window of both images and, with probability ½, mirrors both
 //! left–right. Vertical flips are not used: haze has a vertical structure (sky and far
@@ -11,7 +12,7 @@
 use dehaze_core::io::{self, ReadOptions};
 use dehaze_core::RgbImage;
 use rand::RngExt;
-use std::collections::BTreeMap;
+
 use std::path::{Path, PathBuf};
 
 /// A data problem; the message names the file or folder.
@@ -29,45 +30,31 @@ fn data_error(path: &Path, reason: impl Into<String>) -> DataError {
     }
 }
 
-fn images_by_stem(dir: &Path) -> Result<BTreeMap<String, PathBuf>, DataError> {
-    let mut out = BTreeMap::new();
-    let entries = std::fs::read_dir(dir).map_err(|e| data_error(dir, e.to_string()))?;
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_file() && io::has_image_extension(&p) {
-            if let Some(s) = p.file_stem() {
-                out.insert(s.to_string_lossy().into_owned(), p);
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// `(hazy, clear)` paths under `root`, sorted; clear images without a hazy partner (and
-/// vice versa) are skipped. Errors if `root` is unreadable or holds no pair at all.
+/// `(hazy, clear)` paths under `root`, sorted: `root` is a pair folder or a folder of them,
+/// each paired by the toolkit's one rule ([`dehaze_core::pairing::pair_folder`]; a hazy image
+/// without a clear one is an error naming it). Errors if `root` holds no pair at all.
 pub fn list_pairs(root: &Path) -> Result<Vec<(PathBuf, PathBuf)>, DataError> {
+    let is_pair_folder = |d: &Path| d.join("hazy").is_dir() && d.join("clear").is_dir();
     let mut dirs = Vec::new();
-    if root.join("hazy").is_dir() && root.join("clear").is_dir() {
+    if is_pair_folder(root) {
         dirs.push(root.to_path_buf());
     } else {
         let entries = std::fs::read_dir(root).map_err(|e| data_error(root, e.to_string()))?;
         let mut subs: Vec<PathBuf> = entries
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.join("hazy").is_dir() && p.join("clear").is_dir())
+            .filter(|p| is_pair_folder(p))
             .collect();
         subs.sort();
         dirs.extend(subs);
     }
     let mut pairs = Vec::new();
     for d in dirs {
-        let hazy = images_by_stem(&d.join("hazy"))?;
-        let clear = images_by_stem(&d.join("clear"))?;
-        for (stem, h) in hazy {
-            if let Some(c) = clear.get(&stem) {
-                pairs.push((h, c.clone()));
-            }
-        }
+        let found = dehaze_core::pairing::pair_folder(&d).map_err(|reason| DataError {
+            path: d.clone(),
+            reason,
+        })?;
+        pairs.extend(found.into_iter().map(|p| (p.hazy, p.clear)));
     }
     if pairs.is_empty() {
         return Err(data_error(

@@ -5,7 +5,7 @@
 //! ```
 //!
 //! This is the atmospheric scattering model `I = J·t + A·(1 − t)` with the map read as haze
-//! opacity, `t = 1 − M` ([ours]), and a per-pixel, per-channel "airlight" `A` predicted by a
+//! opacity, `t = 1 − M` (\[ours\]), and a per-pixel, per-channel "airlight" `A` predicted by a
 //! small U-Net that sees the clear image and the map concatenated (4 channels). `A` is free
 //! to differ from the global airlight, so `D` can also render colour casts and the loss of
 //! detail of real haze. Why this form rather than a free image-to-image U-Net:

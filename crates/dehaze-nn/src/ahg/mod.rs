@@ -35,7 +35,7 @@
 //! * [`model`]: the generator (E + D) and its safetensors weights (config in the metadata);
 //! * [`init`]: seeded weight initialisation (independent of Burn's global generator);
 //! * [`data`]: hazy/clear pairs, random crops and flips;
-//! * [`train`]: the seeded training loop [`train::train`];
+//! * [`train`](mod@train): the seeded training loop [`train::train`](fn@train::train);
 //! * [`generate`]: inference on [`RgbImage`](dehaze_core::RgbImage)s.
 //!
 //! [`PerlinField`]: dehaze_core::synth::density::PerlinField

@@ -110,15 +110,6 @@ impl DhrConfig {
         }
     }
 
-    /// The named configurations (`dhr-s`, `dhr-b`).
-    pub fn by_name(name: &str) -> Option<Self> {
-        match name {
-            "dhr-s" => Some(Self::small()),
-            "dhr-b" => Some(Self::base()),
-            _ => None,
-        }
-    }
-
     /// Checks that the sizes fit together; the error names the field.
     pub fn validate(&self) -> Result<(), String> {
         if self.width == 0 {

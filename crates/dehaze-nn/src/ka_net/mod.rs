@@ -11,7 +11,7 @@
 //! y      = tanh(conv₃ₓ₃(reflect_pad(o)))    [N, 3, H, W]
 //! ```
 //!
-//! Widths follow `dims`: bottleneck width C = dims[3], channel-attention hidden width C/16, RFF
+//! Widths follow `dims`: bottleneck width C = `dims[3]`, channel-attention hidden width C/16, RFF
 //! input width C/8 and output width D = C, decoder 8 heads (so C must be a multiple of 16; see
 //! [`KaNetConfig::validate`] for every rule). The last two projection levels (16 and 8 channels)
 //! are fixed, as in the official network.

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::dhr::DhrConfig;
+use crate::registry::NetworkKind;
+use dehaze_core::synth::depth_maps::DepthEncoding;
 
 /// A configuration error; the message names the file, or the key and why its value is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -30,13 +32,21 @@ fn bad<T>(key: &str, reason: impl Into<String>) -> Result<T, ConfigError> {
     })
 }
 
-/// The network to train.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ModelName {
-    #[serde(rename = "dhr-s")]
-    DhrS,
-    #[serde(rename = "dhr-b")]
-    DhrB,
+/// `[model] name`: a DHR network of the registry ([`NetworkKind`]); the trainer trains DHR.
+fn dhr_network<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NetworkKind, D::Error> {
+    let kind = NetworkKind::deserialize(d)?;
+    match kind.dhr_config() {
+        Some(_) => Ok(kind),
+        None => Err(serde::de::Error::custom(format!(
+            "`{kind}`: `dehaze train` trains the DHR networks ({})",
+            NetworkKind::ALL
+                .into_iter()
+                .filter(|k| k.dhr_config().is_some())
+                .map(NetworkKind::name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
 }
 
 /// `[model]`: which network, with optional overrides of its size (for experiments and tests).
@@ -44,7 +54,8 @@ pub enum ModelName {
 #[serde(deny_unknown_fields)]
 pub struct ModelSection {
     /// `dhr-s` (≤ 1 M parameters, CPU) or `dhr-b` (5–15 M, GPU).
-    pub name: ModelName,
+    #[serde(deserialize_with = "dhr_network")]
+    pub name: NetworkKind,
     /// Overrides the base channel width of the named configuration.
     pub width: Option<usize>,
     /// Overrides the importance temperature τ.
@@ -54,10 +65,10 @@ pub struct ModelSection {
 impl ModelSection {
     /// The network configuration this section describes.
     pub fn dhr_config(&self) -> DhrConfig {
-        let mut c = match self.name {
-            ModelName::DhrS => DhrConfig::small(),
-            ModelName::DhrB => DhrConfig::base(),
-        };
+        let mut c = self
+            .name
+            .dhr_config()
+            .expect("[model] name is a DHR network (checked when parsed)");
         if let Some(w) = self.width {
             c.width = w;
         }
@@ -66,17 +77,6 @@ impl ModelSection {
         }
         c
     }
-}
-
-/// What a depth folder holds (as `dehaze synth --depth-kind`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DepthKind {
-    /// Stereo disparity (depth ∝ 1/disparity), 0 = unknown.
-    #[default]
-    Disparity,
-    /// Depth (any unit), 0 and 65535 = unknown.
-    Depth,
 }
 
 /// One folder of clean images for on-the-fly synthesis.
@@ -89,7 +89,7 @@ pub struct SyntheticSource {
     /// without this folder) get the pseudo-depth heuristic.
     pub depth: Option<PathBuf>,
     #[serde(default)]
-    pub depth_kind: DepthKind,
+    pub depth_kind: DepthEncoding,
 }
 
 /// `[data]`: where the training crops come from.

@@ -1,10 +1,10 @@
 //! Training data: paired folders, on-the-fly synthesis, the validation split, random crops
 //! and augmentation, reproducible per seed.
 //!
-//! **Pairs.** A pair folder is either in RESIDE layout, `hazy/` + `clear/` where a hazy image
-//! has a clear image of the same file stem (any image extension) or, as RESIDE names them,
-//! hazy `<id>_<A>_<β>.png` ↔ clear `<id>.png`; or in O-HAZE layout, `<name>_hazy.<ext>` ↔
-//! `<name>_GT.<ext>` in the folder or its direct sub-folders. A pair's *scene* is its file
+//! **Pairs.** A pair folder is paired by the toolkit's one rule ([`dehaze_core::pairing`]):
+//! `hazy/` + `clear/` (same stem, RESIDE's `<id>_<A>_<β>` ↔ `<id>`), or O-HAZE's
+//! `<name>_hazy.<ext>` ↔ `<name>_GT.<ext>` in the folder or its direct sub-folders. A pair's
+//! *scene* is its file
 //! stem up to the first `_` (`0070_heavy` and `0070_light` are one RESIDE scene); the
 //! validation split holds out whole scenes, so no scene is both trained and validated on.
 //!
@@ -30,7 +30,7 @@ use dehaze_core::filters::clahe::Clahe;
 use dehaze_core::io::{self, file_stem as stem, ReadOptions};
 use dehaze_core::priors::dark_channel::DarkChannelPrior;
 use dehaze_core::priors::Dehazer;
-use dehaze_core::synth::depth_maps::{load_normalised_depth, DepthEncoding, DepthFormat};
+use dehaze_core::synth::depth_maps::{load_normalised_depth, DepthFormat};
 use dehaze_core::synth::{CropDataset, Scene, SynthConfig};
 use dehaze_core::RgbImage;
 use rand::{RngExt, SeedableRng};
@@ -38,7 +38,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::config::{DepthKind, SyntheticSource, TrainConfig};
+use super::config::{SyntheticSource, TrainConfig};
 
 /// Why the data could not be prepared; the message names the file or folder.
 #[derive(Debug, thiserror::Error)]
@@ -68,82 +68,22 @@ pub struct PairFiles {
     pub scene: String,
 }
 
-/// The pairs of one folder (RESIDE or O-HAZE layout, see the module docs), sorted.
+/// The pairs of one folder ([`dehaze_core::pairing::pair_folder`]: `hazy/` + `clear/`, or
+/// `*_hazy.*` beside `*_GT.*`), sorted, each with its scene.
 pub fn discover_pairs(dir: &Path) -> Result<Vec<PairFiles>, DataError> {
-    if !dir.is_dir() {
-        return err(format!("{}: not a folder", dir.display()));
-    }
     let folder = dir
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let scene = |s: &str| format!("{folder}/{}", scene_of(s));
-    let (hazy_dir, clear_dir) = (dir.join("hazy"), dir.join("clear"));
-    let mut pairs = Vec::new();
-    if hazy_dir.is_dir() && clear_dir.is_dir() {
-        let clear: BTreeMap<String, PathBuf> = list_images(&clear_dir)?
-            .into_iter()
-            .map(|p| (stem(&p), p))
-            .collect();
-        for h in list_images(&hazy_dir)? {
-            let s = stem(&h);
-            let c = clear
-                .get(&s)
-                .or_else(|| clear.get(scene_of(&s)))
-                .ok_or_else(|| {
-                    DataError(format!(
-                        "{}: no clear image for it (looked for {}/{s}.* and {}/{}.*)",
-                        h.display(),
-                        clear_dir.display(),
-                        clear_dir.display(),
-                        scene_of(&s)
-                    ))
-                })?;
-            pairs.push(PairFiles {
-                hazy: h,
-                clear: c.clone(),
-                scene: scene(&s),
-            });
-        }
-    } else {
-        let mut files = list_images(dir)?;
-        for e in std::fs::read_dir(dir).map_err(|e| DataError(format!("{}: {e}", dir.display())))? {
-            let p = e
-                .map_err(|e| DataError(format!("{}: {e}", dir.display())))?
-                .path();
-            if p.is_dir() {
-                files.extend(list_images(&p)?);
-            }
-        }
-        let mut hazy = BTreeMap::new();
-        let mut gt = BTreeMap::new();
-        for f in files {
-            let s = stem(&f);
-            let lower = s.to_ascii_lowercase();
-            if let Some(base) = lower.strip_suffix("_hazy") {
-                hazy.insert(base.to_string(), f);
-            } else if let Some(base) = lower.strip_suffix("_gt") {
-                gt.insert(base.to_string(), f);
-            }
-        }
-        for (base, h) in hazy {
-            let Some(c) = gt.get(&base) else {
-                return err(format!("{}: no `{base}_GT.*` image beside it", h.display()));
-            };
-            pairs.push(PairFiles {
-                scene: scene(&stem(&h)),
-                hazy: h,
-                clear: c.clone(),
-            });
-        }
-    }
-    if pairs.is_empty() {
-        return err(format!(
-            "{}: no pairs found (expected hazy/ + clear/ folders, or *_hazy.* + *_GT.* files)",
-            dir.display()
-        ));
-    }
-    Ok(pairs)
+    Ok(dehaze_core::pairing::pair_folder(dir)
+        .map_err(DataError)?
+        .into_iter()
+        .map(|p| PairFiles {
+            scene: format!("{folder}/{}", scene_of(&stem(&p.hazy))),
+            hazy: p.hazy,
+            clear: p.clear,
+        })
+        .collect())
 }
 
 /// A loaded hazy/clear pair.
@@ -567,10 +507,7 @@ fn load_scenes(
             Some(d) => list_images(d)?.into_iter().map(|p| (stem(&p), p)).collect(),
             None => BTreeMap::new(),
         };
-        let encoding = match s.depth_kind {
-            DepthKind::Disparity => DepthEncoding::Disparity,
-            DepthKind::Depth => DepthEncoding::Depth,
-        };
+        let encoding = s.depth_kind;
         let files = list_images(&s.clean)?;
         if files.is_empty() {
             return err(format!("{}: no images", s.clean.display()));

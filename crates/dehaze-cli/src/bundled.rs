@@ -1,0 +1,14 @@
+//! The weights compiled into the `dehaze` binary: the one switch for shipping default weights.
+//!
+//! DHR-S ships the weights of `models/dhr-s.safetensors` (3.7 MB; how they were trained and how
+//! well they do: `models/dhr-s.md`), so `--method dhr-s` runs without `--weights`; a
+//! `--weights FILE` replaces them. KA-Net's official checkpoint (222 MB, not ours to
+//! redistribute) and DHR-B (GPU-trained, 33 MB) are never bundled.
+
+use dehaze_nn::registry::{BundledWeights, NetworkKind};
+
+/// The weights this binary bundles.
+pub const WEIGHTS: BundledWeights = BundledWeights::new(&[(
+    NetworkKind::DhrS,
+    include_bytes!("../../../models/dhr-s.safetensors"),
+)]);
