@@ -106,7 +106,7 @@ pub fn run(args: &DehazeArgs) -> anyhow::Result<ExitCode> {
 
     let pb = progress::bar(collected.inputs.len(), "dehazing");
     let failed = AtomicUsize::new(0);
-    let job = Job {
+    let job = FileJob {
         restorer: &restorer,
         read: args.batch.read_options(),
         write: WriteOptions {
@@ -195,7 +195,7 @@ fn check_flags(args: &DehazeArgs) -> Result<(), String> {
 }
 
 /// What to do with each file.
-struct Job<'a> {
+struct FileJob<'a> {
     restorer: &'a Restorer,
     read: ReadOptions,
     write: WriteOptions,
@@ -205,7 +205,7 @@ struct Job<'a> {
     budget: String,
 }
 
-impl Job<'_> {
+impl FileJob<'_> {
     /// Reads, dehazes and writes one image (and the maps asked for); the error is one line
     /// naming the file. Returns a note on how a network ran, for `--verbose`.
     fn process(&self, input: &Input, output: &Path) -> Result<String, String> {

@@ -133,7 +133,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
 
-    let job = Job {
+    let job = Evaluation {
         restorers: &restorers,
         clear: clear.as_ref(),
         read: args.batch.read_options(),
@@ -202,7 +202,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// What to do with each image.
-struct Job<'a> {
+struct Evaluation<'a> {
     /// One per method, in order.
     restorers: &'a [Restorer],
     clear: Option<&'a ClearIndex>,
@@ -210,7 +210,7 @@ struct Job<'a> {
     thumb_size: u32,
 }
 
-impl Job<'_> {
+impl Evaluation<'_> {
     /// Runs the methods on one image and scores everything. Returns the result, the lines to
     /// report, and whether something failed (unreadable image or ground truth, a method or a
     /// metric failing, an output not saved; a missing ground truth is only a warning).

@@ -47,7 +47,7 @@ use dehaze_core::synth::depth_maps::{load_normalised_depth, DepthEncoding, Depth
 use dehaze_core::synth::record::write_text_atomic;
 use dehaze_core::synth::{SynthConfig, SynthParams, Synthesizer};
 use dehaze_core::{Plane, RgbImage};
-use dehaze_nn::ahg::generate::{draw, AhgModel};
+use dehaze_nn::ahg::{AhgModel, AhgSampler};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -131,16 +131,6 @@ fn parse_alpha(s: &str) -> Result<(f32, f32), String> {
     Ok((a, b))
 }
 
-/// The loaded AHG generator and its hazy references.
-struct Ahg {
-    /// Behind a lock: one image at a time through the networks bounds the memory (a 1 MP
-    /// image needs a few hundred MB of activations) and the CPU backend is parallel inside.
-    model: Mutex<AhgModel>,
-    /// Hazy reference files, sorted; empty = use the physical synthesis.
-    references: Vec<PathBuf>,
-    by_stem: BTreeMap<String, usize>,
-}
-
 /// The CSV header of an --ahg run.
 const AHG_CSV_HEADER: &str =
     "source,hazy,clear,image_index,copy_index,reference,alpha,field_seed,m_mean,m_min,m_max";
@@ -170,7 +160,7 @@ fn process(
     depth_path: Option<&Path>,
     args: &SynthArgs,
     synth: &Synthesizer,
-    ahg: Option<&Ahg>,
+    ahg: Option<&AhgSampler>,
 ) -> Result<Vec<String>, String> {
     let clean = io::read_image(clean_path, &ReadOptions::default()).map_err(|e| e.reason)?;
     let depth: Option<Plane> = match depth_path {
@@ -237,66 +227,43 @@ fn process_ahg(
     depth: Option<&Plane>,
     args: &SynthArgs,
     synth: &Synthesizer,
-    ahg: &Ahg,
+    ahg: &AhgSampler,
 ) -> Result<Vec<String>, String> {
     let name = stem(clean_path);
-    let (w, h) = (clean.rgb.width(), clean.rgb.height());
     let mut rows = Vec::new();
     for k in 0..args.per_image as u64 {
-        let d = draw(
-            synth.config().seed,
-            index as u64,
-            k,
+        let s = ahg.sample(
+            synth,
+            &clean.rgb,
+            &name,
+            depth,
+            (index as u64, k),
             args.ahg_alpha,
-            ahg.references.len(),
-        );
-        let (reference, ref_name) = if ahg.references.is_empty() {
-            let s = synth
-                .synthesize(&clean.rgb, depth, index as u64, k)
-                .map_err(|e| e.to_string())?;
-            (s.hazy, "physics".to_string())
-        } else {
-            let i = ahg.by_stem.get(&name).copied().unwrap_or(d.reference);
-            let p = &ahg.references[i];
-            let img = io::read_image(p, &ReadOptions::default())
-                .map_err(|e| format!("hazy reference {e}"))?;
-            let file = p.file_name().unwrap_or_default().to_string_lossy();
-            (img.rgb, csv_field(&file))
-        };
-        let field = synth.density_field(d.field_seed, 0, 0, w, h);
-        let (hazy, m) = {
-            let model = ahg.model.lock().map_err(|_| "AHG model lock poisoned")?;
-            model.generate(&clean.rgb, &reference, d.alpha, Some(&field))
-        };
+        )?;
         let file = format!("{name}_{k}.png");
-        let opts = WriteOptions::default();
         let write =
             |dir: &str, img: RgbImage| write_sample(&args.out, dir, &file, img, &clean.info);
-        write("hazy", hazy)?;
+        let (mean, mn, mx) = s.density_stats();
+        rows.push(format!(
+            "{},{file},{file},{index},{k},{},{:.4},{},{mean:.4},{mn:.4},{mx:.4}",
+            csv_field(&clean_path.file_name().unwrap_or_default().to_string_lossy()),
+            csv_field(&s.reference),
+            s.alpha,
+            s.field_seed,
+        ));
+        write("hazy", s.hazy)?;
         write("clear", clean.rgb.clone())?;
         if args.save_transmission {
             let p = args.out.join("density").join(&file);
-            io::write_plane(&p, &m, true, &opts).map_err(|e| e.to_string())?;
+            io::write_plane(&p, &s.density, true, &WriteOptions::default())
+                .map_err(|e| e.to_string())?;
         }
-        let md = m.data();
-        let mean = md.iter().map(|&v| v as f64).sum::<f64>() / md.len() as f64;
-        let (mn, mx) = md
-            .iter()
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
-                (a.min(v), b.max(v))
-            });
-        rows.push(format!(
-            "{},{file},{file},{index},{k},{ref_name},{:.4},{},{mean:.4},{mn:.4},{mx:.4}",
-            csv_field(&clean_path.file_name().unwrap_or_default().to_string_lossy()),
-            d.alpha,
-            d.field_seed,
-        ));
     }
     Ok(rows)
 }
 
 /// Loads `--ahg` and lists `--ahg-hazy`; errors name the file or folder.
-fn load_ahg(args: &SynthArgs) -> anyhow::Result<Option<Ahg>> {
+fn load_ahg(args: &SynthArgs) -> anyhow::Result<Option<AhgSampler>> {
     let Some(weights) = &args.ahg else {
         return Ok(None);
     };
@@ -314,16 +281,7 @@ fn load_ahg(args: &SynthArgs) -> anyhow::Result<Option<Ahg>> {
         }
         None => Vec::new(),
     };
-    let by_stem = references
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (stem(p), i))
-        .collect();
-    Ok(Some(Ahg {
-        model: Mutex::new(model),
-        references,
-        by_stem,
-    }))
+    Ok(Some(AhgSampler::new(model, references)))
 }
 
 /// Runs `dehaze synth`. Errors (exit code 2 in `main`) are usage problems; per-file failures

@@ -36,7 +36,8 @@
 //! * [`init`]: seeded weight initialisation (independent of Burn's global generator);
 //! * [`data`]: hazy/clear pairs, random crops and flips;
 //! * [`train`](mod@train): the seeded training loop [`train::train`](fn@train::train);
-//! * [`generate`]: inference on [`RgbImage`](dehaze_core::RgbImage)s.
+//! * [`generate`]: inference on [`RgbImage`](dehaze_core::RgbImage)s;
+//! * [`sampler`]: hybrid augmentation, one sample per `(image, copy)` (`dehaze synth --ahg`).
 //!
 //! [`PerlinField`]: dehaze_core::synth::density::PerlinField
 //! [`DensityEncoder`]: dehaze_core::synth::density::DensityEncoder
@@ -49,6 +50,7 @@ pub mod generate;
 pub mod init;
 pub mod loss;
 pub mod model;
+pub mod sampler;
 pub mod train;
 pub mod unet;
 
@@ -57,6 +59,7 @@ pub use discriminator::PatchDiscriminator;
 pub use encoder::DensityEncoderNet;
 pub use generate::AhgModel;
 pub use model::{AhgConfig, AhgGenerator};
+pub use sampler::{AhgSample, AhgSampler};
 pub use train::{train, TrainAhgConfig, TrainReport};
 
 #[cfg(test)]
