@@ -176,26 +176,6 @@ fn killed_batch_never_leaves_partial_outputs_and_reruns_to_completion() {
     );
 }
 
-/// Hazy/clear pairs under `dir/pairs`; hazy files named `<i><hazy_suffix>.png`.
-fn pairs(dir: &Path, n: u32, hazy_suffix: &str) {
-    for sub in ["hazy", "clear"] {
-        std::fs::create_dir_all(dir.join("pairs").join(sub)).unwrap();
-    }
-    for i in 0..n {
-        let clear = image::RgbImage::from_fn(40, 40, |x, y| {
-            image::Rgb([(x * 6 + i * 30) as u8, (y * 5) as u8, ((x + y) * 3) as u8])
-        });
-        let hazy = image::RgbImage::from_fn(40, 40, |x, y| {
-            image::Rgb(clear.get_pixel(x, y).0.map(|v| v / 2 + 100))
-        });
-        clear
-            .save(dir.join(format!("pairs/clear/{i}.png")))
-            .unwrap();
-        hazy.save(dir.join(format!("pairs/hazy/{i}{hazy_suffix}.png")))
-            .unwrap();
-    }
-}
-
 /// A tiny DHR-S run: 12 iterations, a checkpoint every 2.
 fn train_config(out: &str) -> String {
     format!(
@@ -249,7 +229,7 @@ fn finish_training(d: &Path, config: &str, run: &Path) {
 fn killed_training_resumes_to_bit_identical_weights() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    pairs(d, 4, "_x");
+    common::pairs(d, 4, "_x");
     std::fs::write(d.join("ref.toml"), train_config("run-ref")).unwrap();
     let t0 = Instant::now();
     finish_training(d, "ref.toml", &d.join("run-ref"));
@@ -337,7 +317,7 @@ fn safetensors_complete(bytes: &[u8]) -> bool {
 fn killed_ahg_training_never_leaves_truncated_weights() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    pairs(d, 3, "");
+    common::pairs(d, 3, "");
     let args = |out: &str| -> Vec<String> {
         [
             "train-ahg",

@@ -1,29 +1,7 @@
 //! `dehaze train` end to end on a tiny network and data set.
 
-use std::path::Path;
-
 mod common;
 use common::{dehaze, stderr};
-
-/// Two hazy/clear pairs in RESIDE layout under `dir/pairs`.
-fn pairs(dir: &Path) {
-    for sub in ["hazy", "clear"] {
-        std::fs::create_dir_all(dir.join("pairs").join(sub)).unwrap();
-    }
-    for i in 0..2u32 {
-        let clear = image::RgbImage::from_fn(40, 40, |x, y| {
-            image::Rgb([(x * 6 + i * 30) as u8, (y * 5) as u8, ((x + y) * 3) as u8])
-        });
-        let hazy = image::RgbImage::from_fn(40, 40, |x, y| {
-            image::Rgb(clear.get_pixel(x, y).0.map(|v| v / 2 + 100))
-        });
-        clear
-            .save(dir.join(format!("pairs/clear/{i}.png")))
-            .unwrap();
-        hazy.save(dir.join(format!("pairs/hazy/{i}_x.png")))
-            .unwrap();
-    }
-}
 
 const CONFIG: &str = r#"
 [model]
@@ -49,7 +27,7 @@ dir = "run"
 fn trains_resumes_and_reports_config_errors() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    pairs(d);
+    common::pairs(d, 2, "_x");
     std::fs::write(d.join("c.toml"), CONFIG).unwrap();
     let o = dehaze(&["train", "--config", "c.toml"], d);
     assert!(o.status.success(), "{}", stderr(&o));

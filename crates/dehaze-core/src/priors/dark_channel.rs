@@ -69,6 +69,15 @@ impl Default for DarkChannelPrior {
     }
 }
 
+impl DarkChannelPrior {
+    /// The airlight `A` alone, as [`Dehazer::dehaze`] estimates it (the dark channel, then
+    /// [`estimate_airlight`]), without the transmission and the recovery.
+    pub fn airlight(&self, hazy: &RgbImage) -> [f32; 3] {
+        let dark = dark_channel(hazy, self.patch_size);
+        estimate_airlight(hazy, &dark, self.top_fraction)
+    }
+}
+
 impl Dehazer for DarkChannelPrior {
     fn dehaze(&self, hazy: &RgbImage) -> Dehazed {
         let (w, h) = (hazy.width(), hazy.height());
@@ -537,6 +546,15 @@ mod tests {
                 *x = i as f32;
             }
             assert!(v.iter().enumerate().all(|(i, &x)| x == i as f32));
+        }
+    }
+
+    #[test]
+    fn airlight_alone_is_the_airlight_of_the_full_method() {
+        for seed in [1, 2, 3] {
+            let img = random_image(40, 31, seed);
+            let dcp = DarkChannelPrior::default();
+            assert_eq!(dcp.airlight(&img), dcp.dehaze(&img).airlight);
         }
     }
 

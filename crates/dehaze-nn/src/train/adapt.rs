@@ -83,6 +83,11 @@ impl Adaptation {
         cfg.mncd > 0.0 || cfg.contrastive > 0.0
     }
 
+    /// Whether [`Adaptation::compute`] reads the supervised crops (the consistency term).
+    pub fn needs_supervised_hazy(&self) -> bool {
+        self.cfg.consistency > 0.0
+    }
+
     /// The reference's output on `x` (host data `[n, 3, c, c]`), on `device`, without gradients.
     fn reference_output(&self, x: &[f32], n: usize, c: usize, device: &Device) -> Tensor<4> {
         let out = self
@@ -93,7 +98,8 @@ impl Adaptation {
     }
 
     /// The terms for a step: `supervised` the network's output on the supervised crops
-    /// `supervised_hazy` (host data, `[n, 3, c, c]`); `real` the real crops, run through `model`
+    /// `supervised_hazy` (host data, `[n, 3, c, c]`; read only when
+    /// [`Adaptation::needs_supervised_hazy`]); `real` the real crops, run through `model`
     /// here (`None` when no real term is on). `device` is the autodiff device.
     pub fn compute(
         &self,

@@ -29,7 +29,6 @@ use std::path::{Path, PathBuf};
 use dehaze_core::filters::clahe::Clahe;
 use dehaze_core::io::{self, file_stem as stem, ReadOptions};
 use dehaze_core::priors::dark_channel::DarkChannelPrior;
-use dehaze_core::priors::Dehazer;
 use dehaze_core::synth::depth_maps::{load_normalised_depth, DepthFormat};
 use dehaze_core::synth::{CropDataset, Scene, SynthConfig};
 use dehaze_core::RgbImage;
@@ -296,7 +295,7 @@ impl Sampler {
                     aug.apply(data.real[i].crop(x0, y0, c, c).data(), c),
                 );
                 let enhanced = clahe.apply_rgb(&crop);
-                let airlight = prior.dehaze(&crop).airlight;
+                let airlight = prior.airlight(&crop);
                 (crop.data().to_vec(), enhanced.data().to_vec(), airlight)
             })
             .collect();

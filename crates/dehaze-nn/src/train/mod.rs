@@ -245,6 +245,7 @@ pub fn run(
                     })
                 })
             };
+            // Loaded once per device: the autodiff copy trains, the plain copy stays frozen.
             let reference = load(&device)?;
             if reference.config() != &dhr_config {
                 return Err(TrainError::Config(ConfigError::Value {
@@ -386,11 +387,16 @@ pub fn run(
         } else {
             Vec::new()
         };
-        let supervised_hazy = adaptation.as_ref().map(|_| batch.hazy.clone());
+        // The consistency term runs the frozen reference on the supervised crops.
+        let supervised_hazy = adaptation
+            .as_ref()
+            .filter(|a| a.needs_supervised_hazy())
+            .map(|_| batch.hazy.clone());
         let (x, y) = batch_tensors(batch, &ad);
         let out = model.forward(x.clone());
         let mut terms = objective.compute(&out, x, y, &negatives);
-        if let (Some(a), Some(h)) = (&adaptation, &supervised_hazy) {
+        if let Some(a) = &adaptation {
+            let h = supervised_hazy.as_deref().unwrap_or_default();
             let extra = a.compute(&model, &out.image, h, real.as_ref(), &ad);
             terms.total = terms.total + extra.total;
             for (acc, p) in acc_adapt.iter_mut().zip(extra.parts) {
