@@ -7,8 +7,8 @@
 //! `x` (valid positions only) and `A` the crop's airlight (DCP's estimate, fixed):
 //!
 //! ```text
-//! dark channel     L_dc  = mean_x  min_{y∈Ω(x)} min_c J_c(y)           (He et al.: ≈ 0 haze-free)
-//! bright channel   L_bc  = mean_x  1 − max_{y∈Ω(x)} max_c J_c(y)       (a haze-free window has
+//! dark channel     L_dc  = mean_x | min_{y∈Ω(x)} min_c J_c(y) |        (He et al.: ≈ 0 haze-free)
+//! bright channel   L_bc  = mean_x | 1 − max_{y∈Ω(x)} max_c J_c(y) |    (a haze-free window has
 //!                                                                      a bright pixel)
 //! CLAHE recon.     L_cl  = mean_{x,c} | t̂(x)·C_c(x) + (1 − t̂(x))·A_c − I_c(x) |
 //!                  t̂(x)  = clamp( Σ_c (I_c − A_c)(J_c − A_c) / (Σ_c (J_c − A_c)² + ε), 0.05, 1 )
@@ -19,7 +19,10 @@
 //! `I = t·J + (1 − t)·A` (the per-pixel least-squares solution over the three channels), so the
 //! term asks the haze that `J` removed to be the haze that re-renders the CLAHE estimate into
 //! the observed image. PSD's network predicts `t` and `A` itself; DHR predicts only `J`, hence
-//! the implied `t̂`. The dark-channel term alone would be minimised by a black image: the
+//! the implied `t̂`. Both channel terms are L1 distances, as PSD's: without the absolute
+//! value a restoration could lower them without bound by leaving [0, 1] (the network's output
+//! is not clamped in training), which a pilot run did within 250 iterations (`L_bc` < 0, the
+//! supervised L1 up from 0.12 to 0.50). The dark-channel term alone would be minimised by a black image: the
 //! bright-channel and CLAHE terms (and the consistency with the pre-trained network) keep it
 //! honest.
 
@@ -41,14 +44,18 @@ fn window_max(x: Tensor<4>, k: usize) -> Tensor<4> {
         .forward(x)
 }
 
-/// `L_dc`: the mean dark channel of the restoration `j` (`[B, 3, H, W]`), window `k`.
+/// `L_dc`: the mean absolute dark channel of the restoration `j` (`[B, 3, H, W]`), window `k`.
 pub fn dark_channel_loss(j: Tensor<4>, k: usize) -> Tensor<1> {
-    window_min(j.min_dim(1), k).mean()
+    window_min(j.min_dim(1), k).abs().mean()
 }
 
-/// `L_bc`: the mean distance of the bright channel of `j` from 1, window `k`.
+/// `L_bc`: the mean absolute distance of the bright channel of `j` from 1, window `k`.
 pub fn bright_channel_loss(j: Tensor<4>, k: usize) -> Tensor<1> {
-    window_max(j.max_dim(1), k).neg().add_scalar(1.0).mean()
+    window_max(j.max_dim(1), k)
+        .neg()
+        .add_scalar(1.0)
+        .abs()
+        .mean()
 }
 
 /// The transmission `t̂` that the restoration `j` of `hazy` implies for airlight `airlight`
@@ -141,6 +148,18 @@ mod tests {
             }
         }
         assert_eq!(scalar(bright_channel_loss(t4(v, [1, 3, h, w], &d), k)), 0.0);
+    }
+
+    #[test]
+    fn leaving_the_unit_range_is_penalised_not_rewarded() {
+        let d = dev();
+        let (h, w, k) = (6, 6, 3);
+        // Everything at −0.3: the dark channel is −0.3, its loss 0.3 (not −0.3).
+        let below = t4(vec![-0.3; 3 * h * w], [1, 3, h, w], &d);
+        assert!((scalar(dark_channel_loss(below, k)) - 0.3).abs() < 1e-6);
+        // Everything at 1.5: the bright channel is 1.5, its loss 0.5 (not −0.5).
+        let above = t4(vec![1.5; 3 * h * w], [1, 3, h, w], &d);
+        assert!((scalar(bright_channel_loss(above, k)) - 0.5).abs() < 1e-6);
     }
 
     #[test]
