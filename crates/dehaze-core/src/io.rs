@@ -339,7 +339,7 @@ pub fn from_interleaved<T: Copy>(
     );
     let n = width * height;
     let mut planes = vec![0.0f32; 3 * n];
-    let mut alpha = (channels % 2 == 0).then(|| vec![0.0f32; n]);
+    let mut alpha = matches!(channels, 2 | 4).then(|| vec![0.0f32; n]);
     Destination {
         planes: &mut planes,
         alpha: alpha.as_deref_mut(),
