@@ -613,6 +613,27 @@ fn scores<'py>(
     Ok(dict)
 }
 
+/// The binding's own work on `img`, without a restore: the checks, the copy in, the CLI's
+/// layout back out. `bench/python_overhead.py` times it (the binding's overhead per call);
+/// an identity for 8- and 16-bit arrays. Not part of the API.
+#[pyfunction]
+#[pyo3(name = "_roundtrip")]
+fn roundtrip<'py>(py: Python<'py>, img: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let Image {
+        decoded,
+        dtype,
+        shape,
+    } = take_image(img, "img")?;
+    let Decoded { rgb, alpha, info } = decoded;
+    let source = Decoded {
+        rgb: RgbImage::new(0, 0),
+        alpha,
+        info,
+    };
+    let samples = py.detach(|| give_back(rgb, source, dtype));
+    Ok(to_array(py, samples, &shape))
+}
+
 /// The methods, priors first, as (name, description) pairs (`dehaze methods`).
 #[pyfunction]
 fn methods() -> Vec<(&'static str, &'static str)> {
@@ -634,6 +655,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         wrap_pyfunction!(ssim, m)?,
         wrap_pyfunction!(scores, m)?,
         wrap_pyfunction!(methods, m)?,
+        wrap_pyfunction!(roundtrip, m)?,
     ] {
         m.add_function(f)?;
     }

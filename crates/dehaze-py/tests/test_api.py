@@ -73,6 +73,18 @@ def test_grey_stays_grey_and_alpha_passes_through():
     assert np.array_equal(out[..., 0], dehaze_rs.dehaze(grey))
 
 
+@pytest.mark.parametrize("shape", [(6, 5), (6, 5, 1), (6, 5, 2), (6, 5, 3), (6, 5, 4)])
+def test_arrays_come_back_as_they_went_in(shape):
+    """Taking an array in and giving it back (no restore) is an identity for 8 and 16 bits."""
+    from dehaze_rs import _native
+
+    rng = np.random.default_rng(1)
+    for dtype, top in [(np.uint8, 255), (np.uint16, 65535)]:
+        img = rng.integers(0, top + 1, size=shape).astype(dtype)
+        back = _native._roundtrip(img)
+        assert back.dtype == dtype and np.array_equal(back, img), (dtype, shape)
+
+
 def test_any_memory_layout():
     img = hazy(48, 128)
     view = img[:, ::2]
