@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import dehaze_rs
-from conftest import REPO, read_png, real_pngs, write_png
+from conftest import REPO, missing, read_png, real_pngs, write_png
 
 
 def load_example():
@@ -21,7 +21,10 @@ def load_example():
 
 
 def test_ray_batch_equals_the_cli(shared, dehaze_bin, tmp_path):
-    ray = pytest.importorskip("ray")
+    try:
+        import ray
+    except ImportError:
+        missing("the ray package (pip install 'ray[data]')")
     inputs = tmp_path / "in"
     inputs.mkdir()
     # A dozen small images: two 160×120 crops of each of six real ones.
