@@ -7,7 +7,6 @@ import importlib.util
 import subprocess
 
 import numpy as np
-import pytest
 
 import dehaze_rs
 from conftest import REPO, missing, read_png, real_pngs, write_png
