@@ -306,6 +306,78 @@ fn decode_reason(format: ImageFormat, e: &image::ImageError) -> String {
     .replace('\n', " ")
 }
 
+/// An 8-bit sample `v` is the value `v · U8_TO_UNIT` in `[0, 1]` (what [`read_image`] does).
+pub const U8_TO_UNIT: f32 = 1.0 / 255.0;
+/// A 16-bit sample `v` is the value `v · U16_TO_UNIT` in `[0, 1]`.
+pub const U16_TO_UNIT: f32 = 1.0 / 65535.0;
+
+/// An in-memory image as [`read_image`] would have decoded it: `samples` interleaved, row-major,
+/// `channels` per pixel (1 grey, 2 grey+alpha, 3 RGB, 4 RGBA), each turned into `[0, 1]` by
+/// `to_unit` (e.g. `|v| f32::from(v) * U8_TO_UNIT`). A grey image becomes three equal
+/// channels; the alpha channel is kept apart. The source is recorded as PNG without a profile,
+/// of `bit_depth` bits. For front ends that get pixels, not files (the Python package), so
+/// that they process them exactly as the command line processes a file.
+///
+/// # Panics
+/// If `channels` is not 1–4 or `samples.len() != width · height · channels`.
+pub fn from_interleaved<T: Copy>(
+    width: usize,
+    height: usize,
+    channels: usize,
+    samples: &[T],
+    bit_depth: u8,
+    to_unit: impl Fn(T) -> f32,
+) -> Decoded {
+    assert!(
+        (1..=4).contains(&channels),
+        "from_interleaved: {channels} channels"
+    );
+    assert_eq!(
+        samples.len(),
+        width * height * channels,
+        "from_interleaved: buffer size"
+    );
+    let n = width * height;
+    let mut planes = vec![0.0f32; 3 * n];
+    let mut alpha = matches!(channels, 2 | 4).then(|| vec![0.0f32; n]);
+    Destination {
+        planes: &mut planes,
+        alpha: alpha.as_deref_mut(),
+    }
+    .fill(samples, channels, to_unit);
+    Decoded {
+        rgb: RgbImage::from_planar(width, height, planes),
+        alpha: alpha.map(|a| Plane::from_vec(width, height, a)),
+        info: SourceInfo {
+            grey: channels <= 2,
+            bit_depth,
+            ..SourceInfo::rgb8()
+        },
+    }
+}
+
+/// The samples [`write_image`] quantises, interleaved, before quantisation: one per pixel
+/// (the Rec. 601 luma `0.299 R + 0.587 G + 0.114 B`) when `grey`, else R, G, B; then the
+/// alpha sample when `with_alpha` and `img` has alpha. Multiply-and-round with [`quantise`].
+pub fn output_samples(img: &Decoded, grey: bool, with_alpha: bool) -> Vec<f32> {
+    let n = img.rgb.pixels();
+    let alpha = img.alpha.as_ref().filter(|_| with_alpha);
+    let channels = if grey { 1 } else { 3 } + usize::from(alpha.is_some());
+    let [r, g, b] = img.rgb.planes();
+    let mut samples = Vec::with_capacity(n * channels);
+    for i in 0..n {
+        if grey {
+            samples.push(0.299 * r[i] + 0.587 * g[i] + 0.114 * b[i]);
+        } else {
+            samples.extend_from_slice(&[r[i], g[i], b[i]]);
+        }
+        if let Some(a) = alpha {
+            samples.push(a.data()[i]);
+        }
+    }
+    samples
+}
+
 /// Splits a decoded image into planar RGB `f32` and an optional alpha plane.
 fn split_channels(img: DynamicImage, format: ImageFormat) -> Decoded {
     let color = img.color();
@@ -324,8 +396,8 @@ fn split_channels(img: DynamicImage, format: ImageFormat) -> Decoded {
         planes: &mut planes,
         alpha: alpha.as_deref_mut(),
     };
-    const U8: f32 = 1.0 / 255.0;
-    const U16: f32 = 1.0 / 65535.0;
+    const U8: f32 = U8_TO_UNIT;
+    const U16: f32 = U16_TO_UNIT;
     match &img {
         DynamicImage::ImageLuma8(b) => dest.fill(b.as_raw(), 1, |v| f32::from(v) * U8),
         DynamicImage::ImageLumaA8(b) => dest.fill(b.as_raw(), 2, |v| f32::from(v) * U8),
@@ -429,20 +501,7 @@ fn to_dynamic(img: &Decoded, format: OutputFormat) -> DynamicImage {
     let grey = img.info.grey && format.has_grey();
     let alpha = img.alpha.as_ref().filter(|_| format.has_alpha());
     let sixteen = img.info.bit_depth > 8 && format.has_16_bit();
-    let channels = if grey { 1 } else { 3 } + usize::from(alpha.is_some());
-
-    let [r, g, b] = img.rgb.planes();
-    let mut samples = Vec::with_capacity(w * h * channels);
-    for i in 0..w * h {
-        if grey {
-            samples.push(0.299 * r[i] + 0.587 * g[i] + 0.114 * b[i]);
-        } else {
-            samples.extend_from_slice(&[r[i], g[i], b[i]]);
-        }
-        if let Some(a) = alpha {
-            samples.push(a.data()[i]);
-        }
-    }
+    let samples = output_samples(img, grey, alpha.is_some());
     let (w, h) = (w as u32, h as u32);
     if sixteen {
         let s: Vec<u16> = samples
@@ -467,8 +526,9 @@ fn to_dynamic(img: &Decoded, format: OutputFormat) -> DynamicImage {
     .expect("buffer length matches the image size by construction")
 }
 
-/// `round(clamp(v, 0, 1) · scale)`, half away from zero.
-fn quantise(v: f32, scale: f32) -> f32 {
+/// `round(clamp(v, 0, 1) · scale)`, half away from zero: how [`write_image`] turns a value into
+/// an 8-bit (`scale` 255) or 16-bit (`scale` 65535) sample.
+pub fn quantise(v: f32, scale: f32) -> f32 {
     (v.clamp(0.0, 1.0) * scale).round()
 }
 
