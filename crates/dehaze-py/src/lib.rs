@@ -277,7 +277,10 @@ fn tile_error(e: TileError) -> PyErr {
 /// device and memory budget. Calling it restores one image; a batch worker holds one.
 #[pyclass(name = "Restorer", module = "dehaze_rs", frozen)]
 struct Restorer {
-    inner: CoreRestorer,
+    /// Boxed: the library's restorer holds Burn state aligned to 64 bytes, and Python allocates
+    /// objects aligned to 16 only, so it cannot live in the object itself (a debug build
+    /// aborts with "misaligned pointer dereference"; a release build would be undefined).
+    inner: Box<CoreRestorer>,
     options: NetworkOptions,
 }
 
@@ -320,7 +323,10 @@ impl Restorer {
         let inner = py
             .detach(|| CoreRestorer::new(method, &options, BUNDLED))
             .map_err(in_python_terms)?;
-        Ok(Restorer { inner, options })
+        Ok(Restorer {
+            inner: Box::new(inner),
+            options,
+        })
     }
 
     /// Dehazes `img` (H×W×3 RGB, H×W×4 RGBA, H×W or H×W×1 grey, H×W×2 grey+alpha; uint8,
