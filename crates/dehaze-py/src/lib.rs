@@ -504,6 +504,35 @@ fn entropy(py: Python<'_>, img: &Bound<'_, PyAny>) -> PyResult<f64> {
     py.detach(|| m::entropy(&img)).map_err(metric_error)
 }
 
+/// A full-reference metric of dehaze-core.
+type FullReference = fn(&Rgb8, &Rgb8) -> Result<f64, MetricError>;
+
+/// The metric `choice` names among `table` (the error lists the names, for `option`), run on
+/// `img` against `ref` without the GIL.
+fn full_reference(
+    py: Python<'_>,
+    img: &Bound<'_, PyAny>,
+    r#ref: &Bound<'_, PyAny>,
+    option: &str,
+    choice: &str,
+    table: &[(&str, FullReference)],
+) -> PyResult<f64> {
+    let Some(&(_, f)) = table.iter().find(|(name, _)| *name == choice) else {
+        let names: Vec<String> = table.iter().map(|(n, _)| format!("{n:?}")).collect();
+        let (last, rest) = names.split_last().expect("a non-empty table");
+        let expected = if rest.is_empty() {
+            last.clone()
+        } else {
+            format!("{} or {last}", rest.join(", "))
+        };
+        return Err(PyValueError::new_err(format!(
+            "{option} {choice:?}: {expected} expected"
+        )));
+    };
+    let (a, b) = (rgb8(img, "img")?, rgb8(r#ref, "ref")?);
+    py.detach(|| f(&a, &b)).map_err(metric_error)
+}
+
 /// PSNR in dB of `img` against the ground truth `ref` on `channel`: "rgb" (the `psnr_rgb`
 /// column, default) or "y" (BasicSR's Y, `psnr_y`). Identical images give inf.
 #[pyfunction]
@@ -514,17 +543,8 @@ fn psnr(
     r#ref: &Bound<'_, PyAny>,
     channel: &str,
 ) -> PyResult<f64> {
-    let f = match channel {
-        "rgb" => m::psnr_rgb,
-        "y" => m::psnr_y,
-        _ => {
-            return Err(PyValueError::new_err(format!(
-                "channel {channel:?}: \"rgb\" or \"y\" expected"
-            )))
-        }
-    };
-    let (a, b) = (rgb8(img, "img")?, rgb8(r#ref, "ref")?);
-    py.detach(|| f(&a, &b)).map_err(metric_error)
+    let table: [(&str, FullReference); 2] = [("rgb", m::psnr_rgb), ("y", m::psnr_y)];
+    full_reference(py, img, r#ref, "channel", channel, &table)
 }
 
 /// SSIM of `img` against the ground truth `ref`; `variant`: "rgb_gauss" (scikit-image with a
@@ -538,18 +558,12 @@ fn ssim(
     r#ref: &Bound<'_, PyAny>,
     variant: &str,
 ) -> PyResult<f64> {
-    let f = match variant {
-        "rgb_gauss" => m::ssim_rgb_gauss,
-        "rgb_uniform" => m::ssim_rgb_uniform,
-        "y" => m::ssim_y,
-        _ => {
-            return Err(PyValueError::new_err(format!(
-                "variant {variant:?}: \"rgb_gauss\", \"rgb_uniform\" or \"y\" expected"
-            )))
-        }
-    };
-    let (a, b) = (rgb8(img, "img")?, rgb8(r#ref, "ref")?);
-    py.detach(|| f(&a, &b)).map_err(metric_error)
+    let table: [(&str, FullReference); 3] = [
+        ("rgb_gauss", m::ssim_rgb_gauss),
+        ("rgb_uniform", m::ssim_rgb_uniform),
+        ("y", m::ssim_y),
+    ];
+    full_reference(py, img, r#ref, "variant", variant, &table)
 }
 
 /// The columns of `dehaze metrics` (and `dehaze eval`), in its order.
