@@ -7,7 +7,8 @@
 //!
 //! ```text
 //! λ_cons·|J_s − R(I_s)|₁                                      supervised crops I_s
-//! + λ_dc·L_dc(J) + λ_bc·L_bc(J) + λ_cl·L_cl(J; I, CLAHE(I), A)   real crops I (losses::priors)
+//! + λ_dc·L_dc(t̂) + λ_bc·L_bc(t̂) + λ_cl·L_cl(J; I, CLAHE(I), A) real crops I (losses::priors;
+//!                                                             t̂ the transmission J implies)
 //! + λ_rc·|J − R(I)|₁
 //! + λ_m·MNCD(J; R(I); I, I', DCP(I)) + λ_g·Gauss(J; R(I); I)
 //! ```
@@ -24,7 +25,7 @@ use super::config::AdaptSection;
 use super::data::RealBatch;
 use super::loss::mncd_negatives;
 use crate::dhr::Dhr;
-use crate::losses::priors::{bright_channel_loss, clahe_reconstruction_loss, dark_channel_loss};
+use crate::losses::priors::{clahe_reconstruction_loss, transmission_prior_loss};
 use crate::losses::{FeatureExtractor, GaussianContrastive, MncdConfig};
 
 /// The adaptation terms of one step, weighted; the parts are detached (for the log).
@@ -131,28 +132,34 @@ impl Adaptation {
             let (n, c) = (b.n, b.crop);
             let hazy = planar(b.hazy.clone(), n, c, device);
             let j = model.forward(hazy.clone()).image;
-            if a.dark_channel > 0.0 {
-                add(
-                    1,
-                    a.dark_channel,
-                    dark_channel_loss(j.clone(), a.window),
-                    &mut total,
+            let air =
+                Tensor::<4>::from_data(TensorData::new(b.airlight.clone(), [n, 3, 1, 1]), device);
+            if a.dark_channel > 0.0 || a.bright_channel > 0.0 {
+                let matting = Tensor::<4>::from_data(
+                    TensorData::new(b.matting.clone(), [n, 36, c - 2, c - 2]),
+                    device,
                 );
-            }
-            if a.bright_channel > 0.0 {
-                add(
-                    2,
-                    a.bright_channel,
-                    bright_channel_loss(j.clone(), a.window),
-                    &mut total,
-                );
+                let map = |v: &[f32]| {
+                    Tensor::<4>::from_data(TensorData::new(v.to_vec(), [n, 1, c, c]), device)
+                };
+                for (i, w, prior) in [
+                    (1, a.dark_channel, &b.t_dark),
+                    (2, a.bright_channel, &b.t_bright),
+                ] {
+                    if w > 0.0 {
+                        let l = transmission_prior_loss(
+                            j.clone(),
+                            hazy.clone(),
+                            air.clone(),
+                            map(prior),
+                            matting.clone(),
+                        );
+                        add(i, w, l, &mut total);
+                    }
+                }
             }
             if a.clahe > 0.0 {
                 let clahe = planar(b.clahe.clone(), n, c, device);
-                let air = Tensor::<4>::from_data(
-                    TensorData::new(b.airlight.clone(), [n, 3, 1, 1]),
-                    device,
-                );
                 add(
                     3,
                     a.clahe,

@@ -38,6 +38,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::config::{SyntheticSource, TrainConfig};
+use crate::losses::priors;
 
 /// Why the data could not be prepared; the message names the file or folder.
 #[derive(Debug, thiserror::Error)]
@@ -270,9 +271,11 @@ impl Sampler {
         })
     }
 
-    /// The next batch of `n` real hazy crops (the adaptation stage), with their CLAHE and DCP
-    /// airlight. Panics if there are no real photos (the config validation prevents it).
-    pub fn next_real_batch(&mut self, data: &TrainData, n: usize) -> RealBatch {
+    /// The next batch of `n` real hazy crops (the adaptation stage), with what the prior terms
+    /// read of each (`crate::losses::priors`): its CLAHE, DCP airlight, dark- and
+    /// bright-channel transmissions (window `window`) and matting weights. Panics if there are
+    /// no real photos (the config validation prevents it).
+    pub fn next_real_batch(&mut self, data: &TrainData, n: usize, window: usize) -> RealBatch {
         assert!(!data.real.is_empty(), "no real hazy photos loaded");
         let c = data.crop;
         let plans: Vec<(usize, usize, usize, Augment)> = (0..n)
@@ -286,7 +289,7 @@ impl Sampler {
             .collect();
         let prior = DarkChannelPrior::default();
         let clahe = Clahe::default();
-        let crops: Vec<(Vec<f32>, Vec<f32>, [f32; 3])> = plans
+        let crops: Vec<RealBatch> = plans
             .par_iter()
             .map(|&(i, x0, y0, aug)| {
                 let crop = RgbImage::from_planar(
@@ -294,22 +297,31 @@ impl Sampler {
                     c,
                     aug.apply(data.real[i].crop(x0, y0, c, c).data(), c),
                 );
-                let enhanced = clahe.apply_rgb(&crop);
                 let airlight = prior.airlight(&crop);
-                (crop.data().to_vec(), enhanced.data().to_vec(), airlight)
+                RealBatch {
+                    clahe: clahe.apply_rgb(&crop).data().to_vec(),
+                    t_dark: priors::dark_channel_transmission(&crop, airlight, window).into_vec(),
+                    t_bright: priors::bright_channel_transmission(&crop, window).into_vec(),
+                    matting: priors::matting_weights(&crop, priors::MATTING_EPS),
+                    hazy: crop.into_vec(),
+                    airlight: airlight.to_vec(),
+                    n: 1,
+                    crop: c,
+                }
             })
             .collect();
         let mut b = RealBatch {
-            hazy: Vec::with_capacity(n * 3 * c * c),
-            clahe: Vec::with_capacity(n * 3 * c * c),
-            airlight: Vec::with_capacity(3 * n),
             n,
             crop: c,
+            ..Default::default()
         };
-        for (h, e, a) in crops {
-            b.hazy.extend_from_slice(&h);
-            b.clahe.extend_from_slice(&e);
-            b.airlight.extend_from_slice(&a);
+        for one in crops {
+            b.hazy.extend(one.hazy);
+            b.clahe.extend(one.clahe);
+            b.airlight.extend(one.airlight);
+            b.t_dark.extend(one.t_dark);
+            b.t_bright.extend(one.t_bright);
+            b.matting.extend(one.matting);
         }
         b
     }
@@ -402,12 +414,19 @@ impl Sampler {
 /// A batch of real hazy crops, planar `[n, 3, crop, crop]`, with what the adaptation terms
 /// need of each crop: its CLAHE ([`dehaze_core::filters::clahe`], per channel) and its DCP
 /// airlight.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RealBatch {
+    /// `[n, 3, crop, crop]`.
     pub hazy: Vec<f32>,
+    /// CLAHE of each crop, `[n, 3, crop, crop]`.
     pub clahe: Vec<f32>,
-    /// `[n, 3]`.
+    /// DCP's airlight, `[n, 3]`.
     pub airlight: Vec<f32>,
+    /// The dark- and bright-channel transmissions, `[n, 1, crop, crop]` each.
+    pub t_dark: Vec<f32>,
+    pub t_bright: Vec<f32>,
+    /// The matting weights, `[n, 36, crop − 2, crop − 2]`.
+    pub matting: Vec<f32>,
     pub n: usize,
     pub crop: usize,
 }

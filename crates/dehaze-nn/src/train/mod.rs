@@ -379,7 +379,9 @@ pub fn run(
         let lr = schedule.lr(it);
         let batch = sampler.next_batch(&train_data, config.train.batch)?;
         let real = match &config.adapt {
-            Some(a) if a.uses_real() => Some(sampler.next_real_batch(&train_data, a.real_batch)),
+            Some(a) if a.uses_real() => {
+                Some(sampler.next_real_batch(&train_data, a.real_batch, a.window))
+            }
             _ => None,
         };
         let negatives = if objective.needs_negatives() {

@@ -357,11 +357,19 @@ fn real_hazy_folders_are_read_recursively_and_cropped_with_clahe_and_airlight() 
     let (mut d, _) = data::prepare(&cfg).unwrap();
     d.real = imgs;
     let mut s = Sampler::new(3);
-    let b = s.next_real_batch(&d, 5);
+    let b = s.next_real_batch(&d, 5, 7);
     assert_eq!((b.n, b.crop), (5, 32));
     assert_eq!(b.hazy.len(), 5 * 3 * 32 * 32);
     assert_eq!(b.clahe.len(), b.hazy.len());
     assert_eq!(b.airlight.len(), 15);
+    assert_eq!(
+        (b.t_dark.len(), b.t_bright.len()),
+        (5 * 32 * 32, 5 * 32 * 32)
+    );
+    assert_eq!(b.matting.len(), 5 * 36 * 30 * 30);
+    // Hazy crops: the dark-channel transmission is below one and never below its clamp.
+    assert!(b.t_dark.iter().all(|t| (0.05..=1.0).contains(t)));
+    assert!(b.t_dark.iter().sum::<f32>() < (5 * 32 * 32) as f32 * 0.99);
     // Haze lifts every crop towards the airlight (≈ 0.86 here) and CLAHE spreads it out.
     let spread = |v: &[f32]| {
         let (lo, hi) = v
