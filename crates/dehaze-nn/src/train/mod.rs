@@ -12,9 +12,10 @@
 //! * [`log`] / [`plot`]: `metrics.csv` and `curves.png`.
 //!
 //! A run folder ends up with `config.toml` (the effective config), `metrics.csv`,
-//! `curves.png`, `checkpoints/`, `dhr.safetensors` (the final weights) and, with validation,
-//! `best.safetensors` (the weights of the best validation PSNR). Weights files load with
-//! [`Dhr::load`].
+//! `curves.png`, `checkpoints/`, `latest.safetensors` (the weights of the newest checkpoint, so
+//! a run can be evaluated with `--weights` while it goes on), `dhr.safetensors` (the final
+//! weights) and, with validation, `best.safetensors` (the weights of the best validation PSNR).
+//! Weights files load with [`Dhr::load`].
 //!
 //! **Exact resumption.** Everything random is seeded by `train.seed` and drawn from streams
 //! whose state is in the checkpoint (initial weights: [`Dhr::new_seeded`]; data: the
@@ -497,6 +498,10 @@ pub fn run(
         }
         if it % ckpt_every == 0 || it == total || stopped {
             let dir = save(it, &model, &optim, &sampler, best_psnr)?;
+            model
+                .valid()
+                .save(&out_dir.join("latest.safetensors"))
+                .map_err(io)?;
             obs.note(&format!("checkpoint {}", dir.display()));
             last_ckpt = Some((it, dir));
             plot::write(&out_dir.join("curves.png"), log.rows(), total).map_err(TrainError::Io)?;

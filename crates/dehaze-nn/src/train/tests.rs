@@ -170,9 +170,12 @@ fn resume_is_exact() {
         "curves.png",
         "dhr.safetensors",
         "best.safetensors",
+        "latest.safetensors",
     ] {
         assert!(a.output.dir.join(f).is_file(), "{f} missing");
     }
+    // The newest checkpoint's weights, as safetensors: here those of the last iteration.
+    assert_eq!(tensors(&a.output.dir.join("latest.safetensors")), wa);
     let ckpts = checkpoint::root(&a.output.dir);
     let mut names: Vec<String> = std::fs::read_dir(&ckpts)
         .unwrap()
@@ -389,7 +392,7 @@ fn real_hazy_folders_are_read_recursively_and_cropped_with_clahe_and_airlight() 
     }
     // The same stream state gives the same crops.
     let mut s2 = Sampler::new(3);
-    assert_eq!(s2.next_real_batch(&d, 5), b);
+    assert_eq!(s2.next_real_batch(&d, 5, 7), b);
 }
 
 /// The adaptation config of a tiny run: `init` from a pre-training run of the same fixture.
