@@ -70,8 +70,9 @@ const PAIRS: [(usize, usize); 36] = {
 };
 
 /// The matting-Laplacian weights `W^w_ij` of `img` for every 3×3 window `w` (top-left corner
-/// at each of the `(H − 2)·(W − 2)` valid positions) and pair of [`PAIRS`], planar
-/// `[36, H − 2, W − 2]`. Empty if the image is smaller than 3×3.
+/// at each of the `(H − 2)·(W − 2)` valid positions) and pair `(i, j)`, `i < j`, of its 9
+/// pixels (row-major, in the order of `PAIRS`), planar `[36, H − 2, W − 2]`. Empty if the
+/// image is smaller than 3×3.
 pub fn matting_weights(img: &RgbImage, eps: f32) -> Vec<f32> {
     let (w, h) = (img.width(), img.height());
     if w < 3 || h < 3 {
