@@ -268,6 +268,15 @@ mod tests {
             .collect()
     }
 
+    /// `I = t·J + (1 − t)·A` at one transmission `t`, planar `[3, plane]`.
+    fn uniform_haze(clear: &[f32], plane: usize, t: f32, a: [f32; 3]) -> Vec<f32> {
+        clear
+            .iter()
+            .enumerate()
+            .map(|(i, v)| t * v + (1.0 - t) * a[i / plane])
+            .collect()
+    }
+
     fn image(w: usize, h: usize, seed: u32) -> RgbImage {
         RgbImage::from_planar(w, h, pattern(3 * w * h, seed))
     }
@@ -385,11 +394,7 @@ mod tests {
             }
         }
         let a = [0.9f32, 0.85, 0.8];
-        let hazy: Vec<f32> = clear
-            .iter()
-            .enumerate()
-            .map(|(i, v)| 0.6 * v + 0.4 * a[i / (w * h)])
-            .collect();
+        let hazy = uniform_haze(&clear, w * h, 0.6, a);
         let t = dark_channel_transmission(&RgbImage::from_planar(w, h, hazy), a, 3);
         for v in t.data() {
             assert!((v - (1.0 - 0.95 * 0.4)).abs() < 1e-5, "{v}");
@@ -418,11 +423,7 @@ mod tests {
         let (w, h) = (8, 7);
         let clear = pattern(3 * w * h, 15);
         let a = [0.85f32, 0.85, 0.85];
-        let hazy: Vec<f32> = clear
-            .iter()
-            .enumerate()
-            .map(|(i, v)| 0.7 * v + 0.3 * a[i / (w * h)])
-            .collect();
+        let hazy = uniform_haze(&clear, w * h, 0.7, a);
         let img = RgbImage::from_planar(w, h, hazy.clone());
         let air = t4(a.to_vec(), [1, 3, 1, 1], &d);
         let weights = t4(
