@@ -181,7 +181,8 @@ fn sniff(path: &Path) -> Result<Format, String> {
         .map_err(|e| format!("cannot read: {e}"))?;
     if n == 9 && head[8] == b'{' {
         let header = u64::from_le_bytes(head[..8].try_into().expect("8 bytes"));
-        if header + 8 <= len {
+        // Checked: a header length near u64::MAX (found by fuzzing) must not overflow.
+        if header.checked_add(8).is_some_and(|end| end <= len) {
             return Ok(Format::Safetensors);
         }
     }
@@ -428,7 +429,25 @@ fn describe(e: &ApplyError) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::official_name;
+    use super::{official_name, sniff, Format};
+
+    #[test]
+    fn a_header_length_near_the_top_of_u64_is_not_safetensors() {
+        // The fuzz target `weights` found `header + 8` overflowing (a panic with overflow
+        // checks): the 8-byte length 2^64 − 8 followed by '{'. Such a file goes to the
+        // PyTorch reader, which rejects it with an error.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge-header.safetensors");
+        let mut bytes = (u64::MAX - 7).to_le_bytes().to_vec();
+        bytes.extend_from_slice(b"{\"a\": 1}");
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(sniff(&path).unwrap(), Format::Pytorch);
+        let device = crate::device::cpu();
+        let e = crate::ka_net::KaNet::load(&path, &crate::ka_net::KaNetConfig::tiny(), &device)
+            .err()
+            .expect("not a checkpoint");
+        assert!(e.to_string().contains("huge-header"), "{e}");
+    }
 
     #[test]
     fn names_follow_the_official_state_dict() {
