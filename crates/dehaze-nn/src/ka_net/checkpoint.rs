@@ -443,9 +443,11 @@ mod tests {
         std::fs::write(&path, &bytes).unwrap();
         assert_eq!(sniff(&path).unwrap(), Format::Pytorch);
         let device = crate::device::cpu();
-        let e = crate::ka_net::KaNet::load(&path, &crate::ka_net::KaNetConfig::tiny(), &device)
-            .err()
-            .expect("not a checkpoint");
+        let Err(e) =
+            crate::ka_net::KaNet::load(&path, &crate::ka_net::KaNetConfig::tiny(), &device)
+        else {
+            panic!("loaded a network from a non-checkpoint");
+        };
         assert!(e.to_string().contains("huge-header"), "{e}");
     }
 
