@@ -272,10 +272,16 @@ impl Sampler {
     }
 
     /// The next batch of `n` real hazy crops (the adaptation stage), with what the prior terms
-    /// read of each (`crate::losses::priors`): its CLAHE, DCP airlight, dark- and
-    /// bright-channel transmissions (window `window`) and matting weights. Panics if there are
-    /// no real photos (the config validation prevents it).
-    pub fn next_real_batch(&mut self, data: &TrainData, n: usize, window: usize) -> RealBatch {
+    /// read of each (`crate::losses::priors`): its CLAHE and DCP airlight and, with
+    /// `channel_window` (a channel term is on), its dark- and bright-channel transmissions over
+    /// that window and its matting weights (left empty otherwise). Panics if there are no real
+    /// photos (the config validation prevents it).
+    pub fn next_real_batch(
+        &mut self,
+        data: &TrainData,
+        n: usize,
+        channel_window: Option<usize>,
+    ) -> RealBatch {
         assert!(!data.real.is_empty(), "no real hazy photos loaded");
         let c = data.crop;
         let plans: Vec<(usize, usize, usize, Augment)> = (0..n)
@@ -298,16 +304,20 @@ impl Sampler {
                     aug.apply(data.real[i].crop(x0, y0, c, c).data(), c),
                 );
                 let airlight = prior.airlight(&crop);
-                RealBatch {
+                let mut one = RealBatch {
                     clahe: clahe.apply_rgb(&crop).data().to_vec(),
-                    t_dark: priors::dark_channel_transmission(&crop, airlight, window).into_vec(),
-                    t_bright: priors::bright_channel_transmission(&crop, window).into_vec(),
-                    matting: priors::matting_weights(&crop, priors::MATTING_EPS),
-                    hazy: crop.into_vec(),
                     airlight: airlight.to_vec(),
                     n: 1,
                     crop: c,
+                    ..Default::default()
+                };
+                if let Some(k) = channel_window {
+                    one.t_dark = priors::dark_channel_transmission(&crop, airlight, k).into_vec();
+                    one.t_bright = priors::bright_channel_transmission(&crop, k).into_vec();
+                    one.matting = priors::matting_weights(&crop, priors::MATTING_EPS);
                 }
+                one.hazy = crop.into_vec();
+                one
             })
             .collect();
         let mut b = RealBatch {
@@ -422,10 +432,11 @@ pub struct RealBatch {
     pub clahe: Vec<f32>,
     /// DCP's airlight, `[n, 3]`.
     pub airlight: Vec<f32>,
-    /// The dark- and bright-channel transmissions, `[n, 1, crop, crop]` each.
+    /// The dark- and bright-channel transmissions, `[n, 1, crop, crop]` each (empty when no
+    /// channel term is on).
     pub t_dark: Vec<f32>,
     pub t_bright: Vec<f32>,
-    /// The matting weights, `[n, 36, crop − 2, crop − 2]`.
+    /// The matting weights, `[n, 36, crop − 2, crop − 2]` (empty when no channel term is on).
     pub matting: Vec<f32>,
     pub n: usize,
     pub crop: usize,

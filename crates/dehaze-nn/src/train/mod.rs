@@ -381,7 +381,9 @@ pub fn run(
         let batch = sampler.next_batch(&train_data, config.train.batch)?;
         let real = match &config.adapt {
             Some(a) if a.uses_real() => {
-                Some(sampler.next_real_batch(&train_data, a.real_batch, a.window))
+                let channels = a.dark_channel > 0.0 || a.bright_channel > 0.0;
+                let window = channels.then_some(a.window);
+                Some(sampler.next_real_batch(&train_data, a.real_batch, window))
             }
             _ => None,
         };

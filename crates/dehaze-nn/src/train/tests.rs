@@ -360,7 +360,7 @@ fn real_hazy_folders_are_read_recursively_and_cropped_with_clahe_and_airlight() 
     let (mut d, _) = data::prepare(&cfg).unwrap();
     d.real = imgs;
     let mut s = Sampler::new(3);
-    let b = s.next_real_batch(&d, 5, 7);
+    let b = s.next_real_batch(&d, 5, Some(7));
     assert_eq!((b.n, b.crop), (5, 32));
     assert_eq!(b.hazy.len(), 5 * 3 * 32 * 32);
     assert_eq!(b.clahe.len(), b.hazy.len());
@@ -392,7 +392,15 @@ fn real_hazy_folders_are_read_recursively_and_cropped_with_clahe_and_airlight() 
     }
     // The same stream state gives the same crops.
     let mut s2 = Sampler::new(3);
-    assert_eq!(s2.next_real_batch(&d, 5, 7), b);
+    assert_eq!(s2.next_real_batch(&d, 5, Some(7)), b);
+    // Without a channel term the prior maps are not computed; the crops are the same.
+    let mut s3 = Sampler::new(3);
+    let plain = s3.next_real_batch(&d, 5, None);
+    assert!(plain.t_dark.is_empty() && plain.t_bright.is_empty() && plain.matting.is_empty());
+    assert_eq!(
+        (plain.hazy, plain.clahe, plain.airlight),
+        (b.hazy, b.clahe, b.airlight)
+    );
 }
 
 /// The adaptation config of a tiny run: `init` from a pre-training run of the same fixture.
