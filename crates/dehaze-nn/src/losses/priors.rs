@@ -17,6 +17,7 @@
 //!                  t̃_b  = 1 − max_{y∈Ω(x)} max_c (1 − I_c(y))/(1 − A'_c)   (A' = mean colour
 //!                         of the 0.1 % darkest pixels of the bright channel, as PSD)
 //! CLAHE recon.     L_cl = mean_{x,c} | t̂(x)·C_c(x) + (1 − t̂(x))·A_c − I_c(x) |
+//! scattering model L_sm = mean_{x,c} ( t̂(x)·(J_c(x) − A_c) − (I_c(x) − A_c) )²
 //!
 //! S(t) = (1/|W|) Σ_{w∈W} Σ_{i<j∈w} W^w_ij (t_i − t_j)²  = tᵀ L t / |W|       (matting Laplacian)
 //! W^w_ij = (1 + (I_i − μ_w)ᵀ (Σ_w + ε_m/9 · U)⁻¹ (I_j − μ_w)) / 9            (3×3 windows w)
@@ -39,6 +40,13 @@
 //! differences and the weights instead of their element-wise product, which turns every
 //! weight into the same constant, the sum of a window's 81 weights (9); we use the matting
 //! Laplacian it intends.)
+//!
+//! The three terms above see `J` only through `t̂`, a projection onto the line from `A`
+//! through `I`: the part of `J − A` across that line (a hue shift) costs them nothing, and a
+//! 500-iteration run with all three drifted to a warm cast in skies, where `t̂` is small and
+//! any error of `J` is amplified. The scattering-model term is the residual of that
+//! projection: it asks `J` to lie on the line, i.e. to differ from `I` only by removing haze
+//! of the airlight's colour.
 //!
 //! The CLAHE term asks the haze that `J` removed to be the haze that re-renders the CLAHE
 //! estimate into the observed image. The consistency with the pre-trained network
@@ -223,6 +231,15 @@ pub fn implied_transmission(j: Tensor<4>, hazy: Tensor<4>, airlight: Tensor<4>) 
     let num = (di * dj.clone()).sum_dim(1);
     let den = dj.square().sum_dim(1).add_scalar(1e-4);
     (num / den).clamp(0.05, 1.0)
+}
+
+/// `L_sm`: how far the restoration `j` of `hazy` is from the scattering model's line, the
+/// squared residual of `I − A ≈ t̂·(J − A)` with `t̂` = [`implied_transmission`]; `airlight`
+/// `[B, 3, 1, 1]` receives no gradient. Zero exactly when `J − A` is a multiple (in
+/// `[1, 20]`) of `I − A` at every pixel.
+pub fn scattering_residual_loss(j: Tensor<4>, hazy: Tensor<4>, airlight: Tensor<4>) -> Tensor<1> {
+    let t = implied_transmission(j.clone(), hazy.clone(), airlight.clone());
+    ((j - airlight.clone()) * t - (hazy - airlight)).square().mean()
 }
 
 /// `L_cl`: the CLAHE reconstruction of `hazy` through the transmission `j` implies.
@@ -452,6 +469,36 @@ mod tests {
             .try_into_vec()
             .unwrap();
         assert!(g.iter().any(|v| *v != 0.0) && g.iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn scattering_residual_is_zero_on_the_model_and_sees_a_hue_shift() {
+        let d = dev();
+        let (h, w) = (4, 5);
+        let clear = pattern(3 * h * w, 7);
+        let a = [0.8f32, 0.85, 0.9];
+        let t: Vec<f32> = pattern(h * w, 8).iter().map(|v| 0.2 + 0.7 * v).collect();
+        let hazy: Vec<f32> = (0..3 * h * w)
+            .map(|i| t[i % (h * w)] * clear[i] + (1.0 - t[i % (h * w)]) * a[i / (h * w)])
+            .collect();
+        let air = t4(a.to_vec(), [1, 3, 1, 1], &d);
+        let loss = |j: &[f32]| {
+            scalar(scattering_residual_loss(
+                t4(j.to_vec(), [1, 3, h, w], &d),
+                t4(hazy.clone(), [1, 3, h, w], &d),
+                air.clone(),
+            ))
+        };
+        // The true restoration and the input itself (t̂ = 1) both lie on the model's line.
+        assert!(loss(&clear) < 1e-9, "{}", loss(&clear));
+        assert!(loss(&hazy) < 1e-9, "{}", loss(&hazy));
+        // A warm cast on the true restoration (red up, blue down) is off the line.
+        let warm: Vec<f32> = clear
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v + [0.08, 0.0, -0.08][i / (h * w)])
+            .collect();
+        assert!(loss(&warm) > 1e-4, "{}", loss(&warm));
     }
 
     #[test]
