@@ -239,7 +239,9 @@ pub fn implied_transmission(j: Tensor<4>, hazy: Tensor<4>, airlight: Tensor<4>) 
 /// `[1, 20]`) of `I − A` at every pixel.
 pub fn scattering_residual_loss(j: Tensor<4>, hazy: Tensor<4>, airlight: Tensor<4>) -> Tensor<1> {
     let t = implied_transmission(j.clone(), hazy.clone(), airlight.clone());
-    ((j - airlight.clone()) * t - (hazy - airlight)).square().mean()
+    ((j - airlight.clone()) * t - (hazy - airlight))
+        .square()
+        .mean()
 }
 
 /// `L_cl`: the CLAHE reconstruction of `hazy` through the transmission `j` implies.
@@ -489,9 +491,10 @@ mod tests {
                 air.clone(),
             ))
         };
-        // The true restoration and the input itself (t̂ = 1) both lie on the model's line.
-        assert!(loss(&clear) < 1e-9, "{}", loss(&clear));
-        assert!(loss(&hazy) < 1e-9, "{}", loss(&hazy));
+        // The true restoration and the input itself (t̂ = 1) both lie on the model's line (up
+        // to the ε of t̂'s denominator).
+        assert!(loss(&clear) < 1e-7, "{}", loss(&clear));
+        assert!(loss(&hazy) < 1e-7, "{}", loss(&hazy));
         // A warm cast on the true restoration (red up, blue down) is off the line.
         let warm: Vec<f32> = clear
             .iter()
