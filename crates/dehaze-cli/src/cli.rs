@@ -38,6 +38,6 @@ pub enum Command {
     /// Run methods over a set of images, score everything, and write a report
     /// (results.csv, summary.md, summary.json, report.html).
     Eval(EvalArgs),
-    /// Train a DHR network from a TOML config (checkpoints, metrics log, curves).
+    /// Train a DHR or KA-Net network from a TOML config (checkpoints, metrics log, curves).
     Train(crate::commands::train::TrainArgs),
 }

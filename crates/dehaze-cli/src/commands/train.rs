@@ -1,8 +1,8 @@
-//! `dehaze train --config FILE [--resume] [--device cpu]`: train a DHR network.
+//! `dehaze train --config FILE [--resume] [--device cpu]`: train a DHR or KA-Net network.
 //!
 //! The work is `dehaze_nn::train::run`; this module parses the arguments, shows a progress
 //! bar (loss and iterations per second) and prints where the results went. The config format
-//! is documented in `configs/dhr-s.toml`.
+//! is documented in `configs/dhr-s.toml` (KA-Net: `configs/ka-net-s.toml`).
 
 use crate::flags::DeviceArg;
 use crate::progress;
@@ -13,7 +13,7 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Train a DHR dehazing network from a TOML config.
+/// Train a DHR or KA-Net dehazing network from a TOML config.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// Training config (TOML; see configs/dhr-s.toml). Relative paths in it are relative to

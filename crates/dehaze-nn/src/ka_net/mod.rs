@@ -26,6 +26,7 @@ mod decoder;
 mod dehaze_block;
 mod dilated_branch;
 mod encoder;
+mod init;
 mod projection;
 mod transformer;
 
@@ -190,6 +191,26 @@ impl KaNet {
         }
     }
 
+    /// A network whose initial weights are a pure function of `seed`: the layers and
+    /// distributions of [`KaNet::new`], every random draw taken from a ChaCha8 stream of its own
+    /// instead of Burn's process-wide generator, so the same seed gives the same weights on any
+    /// thread, any backend and any run (the trainer's exact `--resume` rests on it; rules in
+    /// `ka_net/init.rs`). The RFF constants still come from [`RFF_SEED`].
+    ///
+    /// # Panics
+    /// If `config` fails [`KaNetConfig::validate`].
+    pub fn new_seeded(config: &KaNetConfig, device: &Device, seed: u64) -> Self {
+        Self::new(config, device).map(&mut init::SeededInit::new(seed))
+    }
+
+    /// Loads a file written by [`KaNet::save`] with the widths its metadata records
+    /// ([`KaNet::saved_config`]); a file without them (the official checkpoint) is read as
+    /// [`KaNetConfig::official`].
+    pub fn load_saved(path: &Path, device: &Device) -> Result<Self, WeightsError> {
+        let config = Self::saved_config(path)?.unwrap_or_else(KaNetConfig::official);
+        Self::load(path, &config, device)
+    }
+
     /// Loads a checkpoint: the official PyTorch pickle (zip or legacy container; the state
     /// dict under `model`, keys prefixed with `module.`), a bare state dict (prefix optional),
     /// or the same tensors as safetensors. Loading is strict: a missing, unexpected or
@@ -225,6 +246,11 @@ impl KaNet {
     /// The encoder widths of this network.
     pub fn dims(&self) -> [usize; 4] {
         self.encoder.dims()
+    }
+
+    /// The configuration of this network (its encoder widths).
+    pub fn config(&self) -> KaNetConfig {
+        KaNetConfig { dims: self.dims() }
     }
 
     /// Forward pass. `x`: `[N, 3, H, W]` normalised to [−1, 1], H and W multiples of

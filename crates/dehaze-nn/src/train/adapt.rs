@@ -1,6 +1,6 @@
-//! The real-domain adaptation stage: fine-tuning a pre-trained DHR on unlabeled real hazy
-//! photos (`[adapt]` of the config, [`AdaptSection`]; equations and weights in
-//! `docs/training.md`).
+//! The real-domain adaptation stage: fine-tuning a pre-trained network (DHR or KA-Net: any
+//! [`Trainable`]; the terms read only its restored images) on unlabeled real hazy photos
+//! (`[adapt]` of the config, [`AdaptSection`]; equations and weights in `docs/training.md`).
 //!
 //! The stage keeps a frozen copy of the pre-trained network, the *reference*, and adds to the
 //! supervised loss of each step
@@ -24,7 +24,7 @@ use burn::prelude::*;
 use super::config::AdaptSection;
 use super::data::RealBatch;
 use super::loss::mncd_negatives;
-use crate::dhr::Dhr;
+use super::network::Trainable;
 use crate::losses::priors::{clahe_reconstruction_loss, transmission_prior_loss};
 use crate::losses::{FeatureExtractor, GaussianContrastive, MncdConfig};
 
@@ -48,10 +48,10 @@ pub const TERM_NAMES: [&str; 7] = [
 ];
 
 /// The configured adaptation objective with its frozen reference network.
-pub struct Adaptation {
+pub struct Adaptation<M: Trainable> {
     cfg: AdaptSection,
     /// The pre-trained network, frozen, on the non-autodiff device `device`.
-    reference: Dhr,
+    reference: M,
     device: Device,
     /// The frozen feature extractor of the contrastive terms, when one of them is on.
     features: Option<FeatureExtractor>,
@@ -61,13 +61,13 @@ fn planar(v: Vec<f32>, n: usize, c: usize, device: &Device) -> Tensor<4> {
     Tensor::from_data(TensorData::new(v, [n, 3, c, c]), device)
 }
 
-impl Adaptation {
+impl<M: Trainable> Adaptation<M> {
     /// `reference` is the pre-trained network on the plain (non-autodiff) device; `features`
     /// the frozen extractor of the contrastive terms (needed only when `mncd` or `contrastive`
     /// is on).
     pub fn new(
         cfg: &AdaptSection,
-        reference: Dhr,
+        reference: M,
         device: &Device,
         features: Option<FeatureExtractor>,
     ) -> Self {
@@ -93,8 +93,7 @@ impl Adaptation {
     fn reference_output(&self, x: &[f32], n: usize, c: usize, device: &Device) -> Tensor<4> {
         let out = self
             .reference
-            .forward(planar(x.to_vec(), n, c, &self.device))
-            .image;
+            .restore(planar(x.to_vec(), n, c, &self.device));
         Tensor::from_data(out.into_data(), device)
     }
 
@@ -104,7 +103,7 @@ impl Adaptation {
     /// here (`None` when no real term is on). `device` is the autodiff device.
     pub fn compute(
         &self,
-        model: &Dhr,
+        model: &M,
         supervised: &Tensor<4>,
         supervised_hazy: &[f32],
         real: Option<&RealBatch>,
@@ -131,7 +130,7 @@ impl Adaptation {
         if let Some(b) = real {
             let (n, c) = (b.n, b.crop);
             let hazy = planar(b.hazy.clone(), n, c, device);
-            let j = model.forward(hazy.clone()).image;
+            let j = model.forward_train(hazy.clone()).image;
             let air =
                 Tensor::<4>::from_data(TensorData::new(b.airlight.clone(), [n, 3, 1, 1]), device);
             if a.dark_channel > 0.0 || a.bright_channel > 0.0 {

@@ -2,8 +2,9 @@
 //!
 //! A checkpoint is a folder `checkpoints/iter-NNNNNNNN/` holding
 //!
-//! * `model.bpk`: the weights in Burn's burnpack format, which (unlike safetensors) keeps
-//!   each parameter's id; the optimiser state is keyed by those ids;
+//! * `model.bpk`: the network's weights (and KA-Net's BatchNorm statistics) in Burn's
+//!   burnpack format, which (unlike safetensors) keeps each parameter's id; the optimiser
+//!   state is keyed by those ids;
 //! * `optimizer.bpk`: the optimiser state (Adam moments and step counts);
 //! * `state.json`: the iteration, the data-stream state (ChaCha8 key, stream, word position,
 //!   synthetic-crop counter), the best validation PSNR so far, and the config it was trained
@@ -21,7 +22,6 @@ use burn::optim::ModuleOptimizer;
 use serde::{Deserialize, Serialize};
 
 use super::data::SamplerState;
-use crate::dhr::Dhr;
 
 /// Why a checkpoint could not be written or read; the message names the file.
 #[derive(Debug, thiserror::Error)]
@@ -62,10 +62,10 @@ fn name(iteration: u64) -> String {
 }
 
 /// Writes a checkpoint atomically and deletes all but the newest `keep`; returns its folder.
-pub fn save(
+pub fn save<M: Module>(
     run_dir: &Path,
     state: &TrainState,
-    model: &Dhr,
+    model: &M,
     optimizer: &ModuleOptimizer,
     keep: usize,
 ) -> Result<PathBuf, CheckpointError> {
@@ -158,13 +158,13 @@ pub fn read_state(dir: &Path) -> Result<TrainState, CheckpointError> {
     serde_json::from_str(&text).map_err(|e| cerr(&p, e))
 }
 
-/// Loads a checkpoint's weights into `model` (same configuration) and its optimiser state
-/// into `optimizer`.
-pub fn load_tensors(
+/// Loads a checkpoint's weights into `model` (same network and configuration) and its
+/// optimiser state into `optimizer`.
+pub fn load_tensors<M: Module>(
     dir: &Path,
-    model: Dhr,
+    model: M,
     optimizer: ModuleOptimizer,
-) -> Result<(Dhr, ModuleOptimizer), CheckpointError> {
+) -> Result<(M, ModuleOptimizer), CheckpointError> {
     let mp = dir.join("model.bpk");
     let model = model.try_load_file(&mp).map_err(|e| cerr(&mp, e))?;
     let op = dir.join("optimizer.bpk");

@@ -4,13 +4,14 @@
 //! line) instead of being silently ignored; [`TrainConfig::validate`] then checks every value
 //! and names the offending key (`optim.lr`, `data.crop`, …). Relative paths are resolved
 //! against the folder of the config file, so a run does not depend on the working directory.
-//! `configs/dhr-s.toml` documents every key.
+//! `configs/dhr-s.toml` documents every key; `configs/ka-net-s.toml` the KA-Net ones.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::dhr::DhrConfig;
+use crate::ka_net::{self, KaNetConfig};
 use crate::registry::NetworkKind;
 use dehaze_core::synth::depth_maps::DepthEncoding;
 
@@ -32,20 +33,94 @@ fn bad<T>(key: &str, reason: impl Into<String>) -> Result<T, ConfigError> {
     })
 }
 
-/// `[model] name`: a DHR network of the registry ([`NetworkKind`]); the trainer trains DHR.
-fn dhr_network<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NetworkKind, D::Error> {
-    let kind = NetworkKind::deserialize(d)?;
-    match kind.dhr_config() {
-        Some(_) => Ok(kind),
-        None => Err(serde::de::Error::custom(format!(
-            "`{kind}`: `dehaze train` trains the DHR networks ({})",
-            NetworkKind::ALL
-                .into_iter()
-                .filter(|k| k.dhr_config().is_some())
-                .map(NetworkKind::name)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
+/// `[model] name`: a network `dehaze train` trains.
+///
+/// The DHR sizes are the registry's ([`NetworkKind`]); the KA-Net configurations are those of
+/// [`ka_net::CONFIG_NAMES`] (`ka-net` the official widths, `ka-net-s` the CPU-sized one), so
+/// the names are written once, where the networks are defined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModelName {
+    /// `dhr-s` or `dhr-b`.
+    Dhr(NetworkKind),
+    /// `ka-net` or `ka-net-s` (a name of [`ka_net::CONFIG_NAMES`]).
+    KaNet(&'static str),
+}
+
+impl ModelName {
+    /// Every name, in the order error messages list them.
+    pub fn all() -> Vec<ModelName> {
+        NetworkKind::ALL
+            .into_iter()
+            .filter(|k| k.dhr_config().is_some())
+            .map(ModelName::Dhr)
+            .chain(ka_net::CONFIG_NAMES.into_iter().map(ModelName::KaNet))
+            .collect()
+    }
+
+    /// The name as configs write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelName::Dhr(k) => k.name(),
+            ModelName::KaNet(n) => n,
+        }
+    }
+
+    /// Parses a name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::all().into_iter().find(|m| m.name() == name)
+    }
+
+    /// Whether this is a DHR network.
+    pub fn is_dhr(self) -> bool {
+        matches!(self, ModelName::Dhr(_))
+    }
+}
+
+impl std::fmt::Display for ModelName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for ModelName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for ModelName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        ModelName::from_name(&name).ok_or_else(|| {
+            let names: Vec<&str> = ModelName::all().into_iter().map(ModelName::name).collect();
+            serde::de::Error::custom(format!(
+                "`{name}`: `dehaze train` trains {}",
+                names.join(", ")
+            ))
+        })
+    }
+}
+
+/// The network a `[model]` section describes, with its size.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NetworkConfig {
+    Dhr(DhrConfig),
+    KaNet(KaNetConfig),
+}
+
+/// The smallest side of a KA-Net input (a multiple of [`ka_net::SIZE_MULTIPLE`]): below it a
+/// token grid of the encoder is smaller than its attention's spatial-reduction kernel and the
+/// forward pass fails (32 does, 48 works, for every width).
+pub const KA_NET_MIN_SIDE: usize = 48;
+
+impl NetworkConfig {
+    /// The smallest side an input may have (crops, validation images): DHR takes any positive
+    /// multiple of its size multiple, KA-Net [`KA_NET_MIN_SIDE`].
+    pub fn min_side(&self) -> usize {
+        match self {
+            NetworkConfig::Dhr(c) => c.size_multiple(),
+            NetworkConfig::KaNet(_) => KA_NET_MIN_SIDE,
+        }
     }
 }
 
@@ -53,31 +128,64 @@ fn dhr_network<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NetworkKind, D:
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSection {
-    /// `dhr-s` (≤ 1 M parameters, CPU) or `dhr-b` (5–15 M, GPU).
-    #[serde(deserialize_with = "dhr_network")]
-    pub name: NetworkKind,
-    /// Overrides the base channel width of the named configuration.
+    /// `dhr-s` (≤ 1 M parameters, CPU), `dhr-b` (5–15 M, GPU), `ka-net` (the official
+    /// 55.7 M-parameter network) or `ka-net-s` (its widths / 4, 3.5 M, CPU).
+    pub name: ModelName,
+    /// DHR only: overrides the base channel width of the named configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<usize>,
-    /// Overrides the importance temperature τ.
+    /// DHR only: overrides the importance temperature τ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tau: Option<f32>,
+    /// KA-Net only: overrides the four encoder widths (`KaNetConfig::dims`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dims: Option<[usize; 4]>,
 }
 
 impl ModelSection {
     /// The network configuration this section describes.
+    pub fn network(&self) -> NetworkConfig {
+        match self.name {
+            ModelName::Dhr(kind) => {
+                let mut c = kind
+                    .dhr_config()
+                    .expect("ModelName::Dhr holds a DHR size (ModelName::all)");
+                if let Some(w) = self.width {
+                    c.width = w;
+                }
+                if let Some(t) = self.tau {
+                    c.tau = t;
+                }
+                NetworkConfig::Dhr(c)
+            }
+            ModelName::KaNet(name) => {
+                let mut c = KaNetConfig::from_name(name)
+                    .expect("ModelName::KaNet holds a name of CONFIG_NAMES");
+                if let Some(d) = self.dims {
+                    c.dims = d;
+                }
+                NetworkConfig::KaNet(c)
+            }
+        }
+    }
+
+    /// The DHR configuration this section describes.
+    ///
+    /// # Panics
+    /// If the section names a KA-Net (use [`ModelSection::network`]).
     pub fn dhr_config(&self) -> DhrConfig {
-        let mut c = self
-            .name
-            .dhr_config()
-            .expect("[model] name is a DHR network (checked when parsed)");
-        if let Some(w) = self.width {
-            c.width = w;
+        match self.network() {
+            NetworkConfig::Dhr(c) => c,
+            NetworkConfig::KaNet(_) => panic!("[model] name = {} is not DHR", self.name),
         }
-        if let Some(t) = self.tau {
-            c.tau = t;
-        }
-        c
     }
 }
+
+/// The largest KA-Net widths a config may ask for, per stage: 4× the official network's.
+/// Every parameter tensor of KA-Net is at most bilinear in the widths, so this bounds the
+/// network at 16× the official 55.7 M, about 0.89 G parameters, under [`MAX_PARAMS`]; checked
+/// before anything is allocated.
+pub const MAX_KA_NET_DIMS: [usize; 4] = [256, 512, 1280, 2048];
 
 /// One folder of clean images for on-the-fly synthesis.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -147,17 +255,26 @@ pub enum Reconstruction {
 }
 
 /// `[loss]`: the terms and their weights.
+///
+/// Which terms apply depends on the network: `importance_weighted` and `density` are DHR's
+/// (its patch importance and density head), `reweighting*` KA-Net's (its pooled bottleneck
+/// feature `z`); setting one for the other network is a validation error naming the key. The
+/// reconstruction and the contrastive terms apply to both.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LossSection {
     pub reconstruction: Reconstruction,
     /// ε of the Charbonnier loss.
     pub charbonnier_eps: f64,
-    /// Weight the per-patch reconstruction error by DHR's patch importance
-    /// (`Σ_p w_p·‖J_p − G_p‖₁ / N`, SYSTEMS.md §2.2).
-    pub importance_weighted: bool,
-    /// Weight of the density supervision `|sigmoid(ρ_p) − dark(I)_p|`.
-    pub density: f64,
+    /// DHR only: weight the per-patch reconstruction error by DHR's patch importance
+    /// (`Σ_p w_p·‖J_p − G_p‖₁ / N`, SYSTEMS.md §2.2). Unset means on
+    /// ([`LossSection::dhr_importance_weighted`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub importance_weighted: Option<bool>,
+    /// DHR only: weight of the density supervision `|sigmoid(ρ_p) − dark(I)_p|`. Unset means
+    /// 0.1 ([`LossSection::dhr_density`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub density: Option<f64>,
     /// Weight of the multi-negative contrastive (MNCD) loss, SYSTEMS.md §2.3 (`crate::losses`).
     pub mncd: f64,
     /// Weight of the Gaussian perceptual contrastive loss, SYSTEMS.md §1.3 (`crate::losses`).
@@ -165,19 +282,47 @@ pub struct LossSection {
     /// VGG19 weights (torchvision's, as safetensors) for the contrastive terms' features;
     /// without it they use the seeded stand-in extractor (the log says which).
     pub features: Option<PathBuf>,
+    /// KA-Net only: weight the per-sample reconstruction losses by the StableNet-style sample
+    /// weights learned on the pooled bottleneck feature `z` (SYSTEMS.md §1.3 (b),
+    /// `crate::losses::reweighting`; `z` detached, weights mean 1). Needs `train.batch ≥ 2`.
+    pub reweighting: bool,
+    /// Inner Adam steps of the sample weights per training step.
+    pub reweighting_steps: usize,
+    /// λ of the weights' spread penalty `λ·B·‖p‖²` (> 0: it rules out putting every weight on
+    /// one sample).
+    pub reweighting_lambda: f64,
 }
+
+/// DHR's density weight when `loss.density` is unset.
+pub const DEFAULT_DENSITY: f64 = 0.1;
 
 impl Default for LossSection {
     fn default() -> Self {
+        let rw = crate::losses::SampleReweighting::default();
         Self {
             reconstruction: Reconstruction::L1,
             charbonnier_eps: 1e-3,
-            importance_weighted: true,
-            density: 0.1,
+            importance_weighted: None,
+            density: None,
             mncd: 0.0,
             contrastive: 0.0,
             features: None,
+            reweighting: false,
+            reweighting_steps: rw.steps,
+            reweighting_lambda: rw.lambda,
         }
+    }
+}
+
+impl LossSection {
+    /// Whether DHR's reconstruction is importance-weighted (`importance_weighted`, default on).
+    pub fn dhr_importance_weighted(&self) -> bool {
+        self.importance_weighted.unwrap_or(true)
+    }
+
+    /// DHR's density weight (`density`, default [`DEFAULT_DENSITY`]).
+    pub fn dhr_density(&self) -> f64 {
+        self.density.unwrap_or(DEFAULT_DENSITY)
     }
 }
 
@@ -326,7 +471,8 @@ impl Default for ValidationSection {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdaptSection {
-    /// The pre-trained weights (a DHR `.safetensors` of the same `[model]`).
+    /// The pre-trained weights: a `.safetensors` of the `[model]` network and size, as
+    /// `dehaze train` writes them (DHR or KA-Net).
     pub init: PathBuf,
     /// Real hazy crops per step.
     #[serde(default = "default_real_batch")]
@@ -406,7 +552,8 @@ impl Default for CheckpointSection {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutputSection {
-    /// Run folder: checkpoints/, metrics.csv, curves.png, dhr.safetensors, best.safetensors.
+    /// Run folder: checkpoints/, metrics.csv, curves.png, the final weights (dhr.safetensors
+    /// or ka-net.safetensors), best.safetensors, latest.safetensors.
     pub dir: PathBuf,
 }
 
@@ -493,25 +640,131 @@ impl TrainConfig {
         abs(&mut self.output.dir);
     }
 
-    /// Checks every value; the error names the first offending key.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let dhr = self.model.dhr_config();
-        if let Err(e) = dhr.validate() {
-            let key = format!("model.{}", e.split(':').next().unwrap_or("width"));
-            return bad(&key, e);
+    /// Checks `[model]` and returns the size multiple of the network's inputs (for the
+    /// crops).
+    fn validate_model(&self) -> Result<usize, ConfigError> {
+        let m = &self.model;
+        let dhr = m.name.is_dhr();
+        for (key, set, dhr_key) in [
+            ("model.width", m.width.is_some(), true),
+            ("model.tau", m.tau.is_some(), true),
+            ("model.dims", m.dims.is_some(), false),
+        ] {
+            if set && dhr_key != dhr {
+                return bad(
+                    key,
+                    if dhr_key {
+                        format!(
+                            "applies to DHR, not {}; KA-Net's widths are `model.dims`",
+                            m.name
+                        )
+                    } else {
+                        format!(
+                            "applies to KA-Net, not {}; DHR's width is `model.width`",
+                            m.name
+                        )
+                    },
+                );
+            }
         }
-        let mult = dhr.size_multiple();
-        // Resource bound: the network is allocated from this before any data is read.
-        if dhr.min_params() > MAX_PARAMS {
+        match m.network() {
+            NetworkConfig::Dhr(dhr) => {
+                if let Err(e) = dhr.validate() {
+                    let key = format!("model.{}", e.split(':').next().unwrap_or("width"));
+                    return bad(&key, e);
+                }
+                // Resource bound: the network is allocated from this before any data is read.
+                if dhr.min_params() > MAX_PARAMS {
+                    return bad(
+                        "model.width",
+                        format!(
+                            "{} needs at least {} parameters, above the limit of {MAX_PARAMS}",
+                            dhr.width,
+                            dhr.min_params()
+                        ),
+                    );
+                }
+                Ok(dhr.size_multiple())
+            }
+            NetworkConfig::KaNet(k) => {
+                for (i, (&w, &max)) in k.dims.iter().zip(&MAX_KA_NET_DIMS).enumerate() {
+                    if w > max {
+                        return bad(
+                            "model.dims",
+                            format!(
+                                "dims[{i}] = {w} is above the limit of {max} (4× the official \
+                                 widths, which keeps the network under {MAX_PARAMS} parameters)"
+                            ),
+                        );
+                    }
+                }
+                k.validate().map_err(|e| ConfigError::Value {
+                    key: "model.dims".into(),
+                    reason: e,
+                })?;
+                Ok(ka_net::SIZE_MULTIPLE)
+            }
+        }
+    }
+
+    /// Checks the `[loss]` keys that belong to one network (see [`LossSection`]).
+    fn validate_network_terms(&self) -> Result<(), ConfigError> {
+        let l = &self.loss;
+        let name = self.model.name;
+        if name.is_dhr() {
+            if l.reweighting {
+                return bad(
+                    "loss.reweighting",
+                    format!(
+                        "KA-Net's sample reweighting acts on its pooled bottleneck feature z,                          which {name} does not have; use it with ka-net or ka-net-s"
+                    ),
+                );
+            }
+        } else {
+            for (key, set) in [
+                ("loss.importance_weighted", l.importance_weighted.is_some()),
+                ("loss.density", l.density.is_some()),
+            ] {
+                if set {
+                    return bad(
+                        key,
+                        format!(
+                            "applies to DHR's patch importance and density head, which {name}                              does not have; remove the key (KA-Net's per-sample weighting is                              `loss.reweighting`)"
+                        ),
+                    );
+                }
+            }
+        }
+        if l.reweighting_steps == 0 || l.reweighting_steps > 1000 {
             return bad(
-                "model.width",
+                "loss.reweighting_steps",
+                format!("{} is outside 1..=1000", l.reweighting_steps),
+            );
+        }
+        if !(l.reweighting_lambda.is_finite() && l.reweighting_lambda > 0.0) {
+            return bad(
+                "loss.reweighting_lambda",
                 format!(
-                    "{} needs at least {} parameters, above the limit of {MAX_PARAMS}",
-                    dhr.width,
-                    dhr.min_params()
+                    "{} must be finite and > 0 (it keeps the weights from collapsing onto one                      sample)",
+                    l.reweighting_lambda
                 ),
             );
         }
+        if l.reweighting && self.train.batch < 2 {
+            return bad(
+                "loss.reweighting",
+                format!(
+                    "needs train.batch >= 2 (it is {}): one sample has nothing to be weighted                      against",
+                    self.train.batch
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// Checks every value; the error names the first offending key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mult = self.validate_model()?;
 
         let d = &self.data;
         if d.pairs.is_empty() && d.synthetic.is_empty() {
@@ -541,16 +794,17 @@ impl TrainConfig {
                 ),
             );
         }
-        if d.crop < mult || !d.crop.is_multiple_of(mult) || d.crop > 4096 {
+        let min = self.model.network().min_side();
+        if d.crop < min || !d.crop.is_multiple_of(mult) || d.crop > 4096 {
             return bad(
                 "data.crop",
-                format!("{} is not a multiple of {mult} in [{mult}, 4096]", d.crop),
+                format!("{} is not a multiple of {mult} in [{min}, 4096]", d.crop),
             );
         }
 
         let l = &self.loss;
         for (key, v) in [
-            ("loss.density", l.density),
+            ("loss.density", l.dhr_density()),
             ("loss.mncd", l.mncd),
             ("loss.contrastive", l.contrastive),
         ] {
@@ -558,6 +812,7 @@ impl TrainConfig {
                 return bad(key, format!("weight {v} must be finite and >= 0"));
             }
         }
+        self.validate_network_terms()?;
         if !(l.charbonnier_eps.is_finite() && l.charbonnier_eps > 0.0) {
             return bad(
                 "loss.charbonnier_eps",
@@ -663,10 +918,10 @@ impl TrainConfig {
                 format!("{} is outside [0, 1)", v.fraction),
             );
         }
-        if v.crop < mult || !v.crop.is_multiple_of(mult) || v.crop > 4096 {
+        if v.crop < min || !v.crop.is_multiple_of(mult) || v.crop > 4096 {
             return bad(
                 "validation.crop",
-                format!("{} is not a multiple of {mult} in [{mult}, 4096]", v.crop),
+                format!("{} is not a multiple of {mult} in [{min}, 4096]", v.crop),
             );
         }
 
@@ -706,7 +961,7 @@ impl TrainConfig {
                 return bad(
                     "adapt.init",
                     format!(
-                        "{}: no such file (pre-trained DHR weights)",
+                        "{}: no such file (pre-trained weights of the [model] network)",
                         a.init.display()
                     ),
                 );
@@ -870,6 +1125,170 @@ mod tests {
                 .unwrap()
                 .ends_with("configs/synth.toml"));
             assert!(c.output.dir.ends_with(format!("configs/../runs/{name}")));
+        }
+    }
+
+    #[test]
+    fn ka_net_names_and_keys_parse() {
+        let ka = |extra: &str| {
+            MINIMAL.replace("name = \"dhr-s\"", &format!("name = \"ka-net-s\"\n{extra}"))
+        };
+        let c = parse(&ka("")).unwrap();
+        assert_eq!(c.model.name, ModelName::KaNet("ka-net-s"));
+        assert_eq!(
+            c.model.network(),
+            NetworkConfig::KaNet(KaNetConfig::small())
+        );
+        assert!(!c.loss.reweighting);
+        let c = parse(&MINIMAL.replace("dhr-s", "ka-net")).unwrap();
+        assert_eq!(
+            c.model.network(),
+            NetworkConfig::KaNet(KaNetConfig::official())
+        );
+        // Width overrides, and the reweighting keys.
+        let text = format!(
+            "{}\n[loss]\nreweighting = true\nreweighting_steps = 7\nreweighting_lambda = 0.5\ncontrastive = 0.1",
+            ka("dims = [4, 8, 16, 16]")
+        );
+        let c = parse(&text).unwrap();
+        assert_eq!(
+            c.model.network(),
+            NetworkConfig::KaNet(KaNetConfig {
+                dims: [4, 8, 16, 16]
+            })
+        );
+        assert!(c.loss.reweighting);
+        assert_eq!(
+            (c.loss.reweighting_steps, c.loss.reweighting_lambda),
+            (7, 0.5)
+        );
+        // The DHR-only keys stay unset (and out of the recorded TOML).
+        assert_eq!((c.loss.importance_weighted, c.loss.density), (None, None));
+        let recorded = c.to_toml_string();
+        assert!(
+            !recorded.contains("density") && !recorded.contains("importance"),
+            "{recorded}"
+        );
+        assert_eq!(parse(&recorded).unwrap(), c);
+        // DHR: unset means the defaults, as before.
+        let d = parse(MINIMAL).unwrap();
+        assert!(d.loss.dhr_importance_weighted());
+        assert_eq!(d.loss.dhr_density(), DEFAULT_DENSITY);
+        let e = parse(&MINIMAL.replace("dhr-s", "ka-net-xl"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("ka-net-xl") && e.contains("dhr-s, dhr-b, ka-net, ka-net-s"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn keys_of_the_other_network_and_bad_ka_net_values_name_the_key() {
+        let ka = MINIMAL.replace("dhr-s", "ka-net-s");
+        let cases = [
+            (
+                ka.replace("ka-net-s\"", "ka-net-s\"\nwidth = 8"),
+                "model.width",
+            ),
+            (
+                ka.replace("ka-net-s\"", "ka-net-s\"\ntau = 0.5"),
+                "model.tau",
+            ),
+            (
+                MINIMAL.replace("dhr-s\"", "dhr-s\"\ndims = [4, 8, 16, 16]"),
+                "model.dims",
+            ),
+            (
+                ka.replace("ka-net-s\"", "ka-net-s\"\ndims = [4, 8, 16, 20]"),
+                "model.dims",
+            ),
+            (
+                ka.replace("ka-net-s\"", "ka-net-s\"\ndims = [4, 8, 16, 4096]"),
+                "model.dims",
+            ),
+            (
+                ka.replace("ka-net-s\"", "ka-net-s\"\ndims = [2048, 2048, 2048, 2048]"),
+                "model.dims",
+            ),
+            (
+                format!("{ka}\n[loss]\nimportance_weighted = false"),
+                "loss.importance_weighted",
+            ),
+            (format!("{ka}\n[loss]\ndensity = 0.1"), "loss.density"),
+            (
+                format!("{MINIMAL}\n[loss]\nreweighting = true"),
+                "loss.reweighting",
+            ),
+            (
+                format!(
+                    "{}\n[loss]\nreweighting = true",
+                    ka.replace("iterations = 100", "iterations = 100\nbatch = 1")
+                ),
+                "loss.reweighting",
+            ),
+            (
+                format!("{ka}\n[loss]\nreweighting_steps = 0"),
+                "loss.reweighting_steps",
+            ),
+            (
+                format!("{ka}\n[loss]\nreweighting_lambda = 0.0"),
+                "loss.reweighting_lambda",
+            ),
+            (format!("{ka}\n[validation]\ncrop = 40"), "validation.crop"),
+            (format!("{ka}\n[validation]\ncrop = 32"), "validation.crop"),
+            (
+                ka.replace(
+                    "synthetic_fraction = 0.0",
+                    "synthetic_fraction = 0.0\ncrop = 32",
+                ),
+                "data.crop",
+            ),
+        ];
+        for (text, key) in cases {
+            let e = parse(&text).unwrap_err().to_string();
+            assert!(e.contains(&format!("`{key}`")), "{key}: {e}");
+        }
+        // The message says which network the key belongs to.
+        let e = parse(&format!("{ka}\n[loss]\ndensity = 0.1"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("DHR") && e.contains("loss.reweighting"), "{e}");
+        let e = parse(&format!("{MINIMAL}\n[loss]\nreweighting = true"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("z") && e.contains("dhr-s"), "{e}");
+    }
+
+    #[test]
+    fn the_shipped_ka_net_recipe_is_valid_and_trains_on_the_training_collection_only() {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/ka-net-s.toml");
+        let c = TrainConfig::from_file(&p).unwrap();
+        assert_eq!(
+            c.model.network(),
+            NetworkConfig::KaNet(KaNetConfig::small())
+        );
+        assert!(c.loss.reweighting && c.loss.contrastive > 0.0);
+        assert!(c.output.dir.ends_with("configs/../runs/ka-net-s"));
+        let mut paths: Vec<&PathBuf> = c.data.pairs.iter().chain(&c.validation.pairs).collect();
+        for s in &c.data.synthetic {
+            paths.push(&s.clean);
+            paths.extend(&s.depth);
+        }
+        paths.extend(&c.data.real_hazy);
+        assert!(paths.len() > 10);
+        for p in paths {
+            let p = p.to_string_lossy();
+            assert!(
+                !p.contains("data/real_hazy") && !p.contains("data/paired"),
+                "an evaluation set in the training data: {p}"
+            );
+            assert!(
+                ["data/more/", "data/depth/", "data/clean_outdoor/"]
+                    .iter()
+                    .any(|d| p.contains(d)),
+                "{p}"
+            );
         }
     }
 }

@@ -638,12 +638,14 @@ pub fn prepare(config: &TrainConfig) -> Result<(TrainData, ValidationSet), DataE
     };
     let m = 16;
     let vc = config.validation.crop;
+    // Images too small for the network are left out (DHR: none but those under 16 px).
+    let min_side = config.model.network().min_side().max(1);
     let val = load_pairs(&val_files)?
         .into_iter()
         .filter_map(|p| {
             let (w, h) = (p.hazy.width(), p.hazy.height());
             let (cw, ch) = (vc.min(w - w % m), vc.min(h - h % m));
-            if cw == 0 || ch == 0 {
+            if cw < min_side || ch < min_side {
                 return None;
             }
             let (x0, y0) = ((w - cw) / 2, (h - ch) / 2);

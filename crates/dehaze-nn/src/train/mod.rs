@@ -1,10 +1,14 @@
-//! Training DHR: `dehaze train --config FILE [--resume]`.
+//! Training DHR and KA-Net: `dehaze train --config FILE [--resume]`.
 //!
 //! * [`config`]: the TOML configuration, validated key by key;
+//! * [`network`]: the networks behind one trait, [`Trainable`] (DHR and KA-Net: seeded
+//!   construction, the training forward pass and what the loss reads from it, weights files);
+//!   the loop below is written once, generic over it;
 //! * [`data`]: pair folders (RESIDE / O-HAZE layouts), on-the-fly synthesis, the validation
 //!   split, crops and flips/rotations, all reproducible per seed;
-//! * [`loss`]: the (importance-weighted) reconstruction and density terms, and the
-//!   contrastive ones (MNCD, Gaussian perceptual) of [`crate::losses`] when weighted;
+//! * [`loss`]: the reconstruction (DHR: importance-weighted per patch, with the density term;
+//!   KA-Net: per sample, with the sample reweighting on `z`), and the contrastive terms (MNCD,
+//!   Gaussian perceptual) of [`crate::losses`] when weighted;
 //! * [`adapt`]: the real-domain adaptation stage (`[adapt]`): a frozen reference, PSD's
 //!   physical priors on unlabeled real crops, consistency and contrastive terms;
 //! * [`schedule`]: warm-up + cosine/step learning rate, a pure function of the iteration;
@@ -13,16 +17,19 @@
 //!
 //! A run folder ends up with `config.toml` (the effective config), `metrics.csv`,
 //! `curves.png`, `checkpoints/`, `latest.safetensors` (the weights of the newest checkpoint, so
-//! a run can be evaluated with `--weights` while it goes on), `dhr.safetensors` (the final
-//! weights) and, with validation, `best.safetensors` (the weights of the best validation PSNR).
-//! Weights files load with [`Dhr::load`].
+//! a run can be evaluated with `--weights` while it goes on), the final weights
+//! (`dhr.safetensors` or `ka-net.safetensors`, [`Trainable::WEIGHTS_FILE`]) and, with
+//! validation, `best.safetensors` (the weights of the best validation PSNR). Weights files
+//! load with [`Dhr::load`] or [`KaNet::load_saved`] (which reads the widths from the file).
 //!
 //! **Exact resumption.** Everything random is seeded by `train.seed` and drawn from streams
-//! whose state is in the checkpoint (initial weights: [`Dhr::new_seeded`]; data: the
-//! [`data::Sampler`]); the schedule depends only on the iteration; the optimiser state is
-//! restored tensor for tensor. A run interrupted after a checkpoint and resumed from it
-//! therefore ends with the same weights, bit for bit, as one that was never interrupted
-//! (tested by `resume_is_exact`), on the same machine and thread count.
+//! whose state is in the checkpoint (initial weights: [`Trainable::new_seeded`]; data: the
+//! [`data::Sampler`]; KA-Net's sample weights: the seed and the iteration); the schedule
+//! depends only on the iteration; the optimiser state is restored tensor for tensor, and the
+//! weights with KA-Net's BatchNorm statistics. A run interrupted after a checkpoint and resumed
+//! from it therefore ends with the same weights, bit for bit, as one that was never
+//! interrupted (tested by `resume_is_exact` and `ka_net_resume_is_exact`), on the same machine
+//! and thread count.
 //!
 //! **Failure.** A non-finite loss stops the run before the optimiser step, with an error
 //! naming the iteration and the last good checkpoint (nothing is written after the bad step).
@@ -33,6 +40,7 @@ pub mod config;
 pub mod data;
 pub mod log;
 pub mod loss;
+pub mod network;
 pub mod plot;
 pub mod schedule;
 
@@ -41,7 +49,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use burn::grad_clipping::GradientClippingConfig;
-use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -49,14 +56,16 @@ use dehaze_core::metrics::{psnr_rgb, ssim_rgb_gauss, Rgb8};
 use dehaze_core::RgbImage;
 
 use crate::dhr::Dhr;
+use crate::ka_net::KaNet;
 use checkpoint::TrainState;
-use config::OptimName;
+use config::{NetworkConfig, OptimName};
 use data::{Batch, Sampler, TrainData, ValidationSet};
 use log::{MetricsLog, Row};
 use loss::Objective;
 use schedule::Schedule;
 
 pub use config::{ConfigError, TrainConfig};
+pub use network::{TrainOutput, Trainable};
 
 /// Why a run stopped early.
 #[derive(Debug, thiserror::Error)]
@@ -166,7 +175,11 @@ fn to_image(t: Tensor<4>) -> RgbImage {
 }
 
 /// Mean PSNR and SSIM (RGB, 8-bit, as the evaluation) of the model on the validation pairs.
-pub fn validate(model: &Dhr, val: &ValidationSet, device: &Device) -> Option<(f64, f64)> {
+pub fn validate<M: Trainable>(
+    model: &M,
+    val: &ValidationSet,
+    device: &Device,
+) -> Option<(f64, f64)> {
     if val.pairs.is_empty() {
         return None;
     }
@@ -177,7 +190,7 @@ pub fn validate(model: &Dhr, val: &ValidationSet, device: &Device) -> Option<(f6
             TensorData::new(pair.hazy.data().to_vec(), [1, 3, h, w]),
             device,
         );
-        let out = to_image(model.forward(x).image);
+        let out = to_image(model.restore(x));
         let (a, b) = (
             Rgb8::from_rgb_image(&out),
             Rgb8::from_rgb_image(&pair.clear),
@@ -203,7 +216,7 @@ fn resume_fingerprint(c: &TrainConfig) -> String {
     )
 }
 
-/// Trains a DHR network as `config` says. See the module docs.
+/// Trains the network of `[model]` as `config` says. See the module docs.
 pub fn run(
     config: &TrainConfig,
     opts: &RunOptions,
@@ -223,9 +236,21 @@ pub fn run(
             ));
         }
     }
+    match config.model.network() {
+        NetworkConfig::Dhr(c) => train::<Dhr>(&c, config, opts, obs),
+        NetworkConfig::KaNet(c) => train::<KaNet>(&c, config, opts, obs),
+    }
+}
+
+/// The run of [`run`] for network `M` of size `size`.
+fn train<M: Trainable>(
+    size: &M::Config,
+    config: &TrainConfig,
+    opts: &RunOptions,
+    obs: &mut dyn Observer,
+) -> Result<Summary, TrainError> {
     let out_dir = &config.output.dir;
     std::fs::create_dir_all(out_dir).map_err(|e| io(format!("{}: {e}", out_dir.display())))?;
-    let dhr_config = config.model.dhr_config();
     let device = opts.device.clone();
     let ad = device.clone().autodiff();
 
@@ -234,12 +259,12 @@ pub fn run(
     obs.note(&summary_line(&train_data, &val));
 
     // Model, optimiser, data stream, log: fresh or from the latest checkpoint.
-    let mut model = Dhr::new_seeded(&dhr_config, &ad, config.train.seed);
+    let mut model = M::new_seeded(size, &ad, config.train.seed);
     // Adaptation: start from the pre-trained weights, and keep a frozen copy as the reference.
     let adaptation = match &config.adapt {
         Some(a) => {
             let load = |d: &Device| {
-                Dhr::load(&a.init, d).map_err(|e| {
+                M::load_weights(&a.init, d).map_err(|e| {
                     TrainError::Config(ConfigError::Value {
                         key: "adapt.init".into(),
                         reason: e.to_string(),
@@ -248,19 +273,19 @@ pub fn run(
             };
             // Loaded once per device: the autodiff copy trains, the plain copy stays frozen.
             let reference = load(&device)?;
-            if reference.config() != &dhr_config {
+            if &reference.size() != size {
                 return Err(TrainError::Config(ConfigError::Value {
                     key: "adapt.init".into(),
                     reason: format!(
                         "{} holds a network of another size ({:?}) than [model] ({:?})",
                         a.init.display(),
-                        reference.config(),
-                        dhr_config
+                        reference.size(),
+                        size
                     ),
                 }));
             }
             model = load(&ad)?;
-            let features = if adapt::Adaptation::needs_features(a) {
+            let features = if adapt::Adaptation::<M>::needs_features(a) {
                 Some(
                     crate::losses::FeatureExtractor::load_or_seeded(
                         config.loss.features.as_deref(),
@@ -313,7 +338,7 @@ pub fn run(
         // resumes to write them (the loop below runs no iteration); only a run that has its
         // weights, or got further than asked, is "already" done.
         let finished =
-            state.iteration == config.train.iterations && out_dir.join("dhr.safetensors").is_file();
+            state.iteration == config.train.iterations && out_dir.join(M::WEIGHTS_FILE).is_file();
         if finished || state.iteration > config.train.iterations {
             return Err(TrainError::Resume(format!(
                 "{} is at iteration {}, already train.iterations = {}",
@@ -341,12 +366,14 @@ pub fn run(
         .map_err(TrainError::Io)?;
 
     let schedule = Schedule::from_config(config);
-    let objective = Objective::new(&config.loss, dhr_config.patch, &ad).map_err(|e| {
-        TrainError::Config(ConfigError::Value {
-            key: "loss.features".into(),
-            reason: e.to_string(),
-        })
-    })?;
+    let network = config.model.network();
+    let objective =
+        Objective::new(&config.loss, &network, config.train.seed, &ad).map_err(|e| {
+            TrainError::Config(ConfigError::Value {
+                key: "loss.features".into(),
+                reason: e.to_string(),
+            })
+        })?;
     if let Some(f) = objective.features_description() {
         obs.note(&format!("contrastive features: {f}"));
     }
@@ -358,6 +385,8 @@ pub fn run(
     );
     let mut acc = (0.0f64, 0.0f64, 0.0f64, 0.0f64, 0u64);
     let mut acc_adapt = [0.0f64; 7];
+    // KA-Net's sample weights: the smallest and largest of the log interval.
+    let mut weight_range = (f32::INFINITY, f32::NEG_INFINITY);
     let mut t_log = Instant::now();
     // Speed shown live: an exponential moving average of the step rate (validation and
     // checkpoint time excluded); the log reports the plain mean over each interval.
@@ -365,7 +394,7 @@ pub fn run(
     let mut t_step = Instant::now();
     obs.start(start, total);
 
-    let save = |it: u64, model: &Dhr, optim: &ModuleOptimizer, sampler: &Sampler, best| {
+    let save = |it: u64, model: &M, optim: &ModuleOptimizer, sampler: &Sampler, best| {
         let state = TrainState {
             iteration: it,
             sampler: sampler.state(),
@@ -398,8 +427,8 @@ pub fn run(
             .filter(|a| a.needs_supervised_hazy())
             .map(|_| batch.hazy.clone());
         let (x, y) = batch_tensors(batch, &ad);
-        let out = model.forward(x.clone());
-        let mut terms = objective.compute(&out, x, y, &negatives);
+        let out = model.forward_train(x.clone());
+        let mut terms = objective.compute(&out, x, y, &negatives, it);
         if let Some(a) = &adaptation {
             let h = supervised_hazy.as_deref().unwrap_or_default();
             let extra = a.compute(&model, &out.image, h, real.as_ref(), &ad);
@@ -431,6 +460,11 @@ pub fn run(
         acc.2 += terms.density.into_scalar::<f32>() as f64;
         acc.3 += terms.contrastive.into_scalar::<f32>() as f64;
         acc.4 += 1;
+        if let Some(w) = terms.sample_weights {
+            for v in w.into_data().iter::<f32>() {
+                weight_range = (weight_range.0.min(v), weight_range.1.max(v));
+            }
+        }
         if it % log_every == 0 || it == total {
             let n = acc.4 as f64;
             let speed = n / t_log.elapsed().as_secs_f64().max(1e-9);
@@ -460,8 +494,15 @@ pub fn run(
                     parts.join(", ")
                 ));
             }
+            if weight_range.0 <= weight_range.1 {
+                obs.note(&format!(
+                    "iteration {it}: sample weights {:.3}..{:.3} (mean 1)",
+                    weight_range.0, weight_range.1
+                ));
+            }
             acc = (0.0, 0.0, 0.0, 0.0, 0);
             acc_adapt = [0.0; 7];
+            weight_range = (f32::INFINITY, f32::NEG_INFINITY);
             t_log = Instant::now();
         }
         let rate = 1.0 / t_step.elapsed().as_secs_f64().max(1e-9);
@@ -488,7 +529,7 @@ pub fn run(
                     best_psnr = Some((psnr, it));
                     model
                         .valid()
-                        .save(&out_dir.join("best.safetensors"))
+                        .save_weights(&out_dir.join("best.safetensors"))
                         .map_err(io)?;
                 }
                 obs.note(&format!(
@@ -502,7 +543,7 @@ pub fn run(
             let dir = save(it, &model, &optim, &sampler, best_psnr)?;
             model
                 .valid()
-                .save(&out_dir.join("latest.safetensors"))
+                .save_weights(&out_dir.join("latest.safetensors"))
                 .map_err(io)?;
             obs.note(&format!("checkpoint {}", dir.display()));
             last_ckpt = Some((it, dir));
@@ -514,8 +555,8 @@ pub fn run(
         }
         t_step = Instant::now();
     }
-    let weights = out_dir.join("dhr.safetensors");
-    model.valid().save(&weights).map_err(io)?;
+    let weights = out_dir.join(M::WEIGHTS_FILE);
+    model.valid().save_weights(&weights).map_err(io)?;
     let (_, checkpoint) = last_ckpt.expect("a checkpoint is written at the last iteration");
     Ok(Summary {
         iterations: it,

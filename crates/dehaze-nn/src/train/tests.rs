@@ -526,3 +526,259 @@ fn adaptation_config_errors_name_the_key() {
         .to_string();
     assert!(e.contains("adapt.init"), "{e}");
 }
+
+/// The tiny KA-Net version of [`fixture`]: widths [4, 8, 16, 16], batch 3, crops of 48 (KA-Net's
+/// smallest input), the sample reweighting on (5 inner steps), DHR's density term removed
+/// (KA-Net has no density head).
+fn ka_net_fixture(dir: &Path, iterations: u64) -> String {
+    fixture(dir, iterations)
+        .replace(
+            "name = \"dhr-s\"\nwidth = 4",
+            "name = \"ka-net-s\"\ndims = [4, 8, 16, 16]",
+        )
+        .replace("density = 0.1", "reweighting = true\nreweighting_steps = 5")
+        .replace("batch = 2", "batch = 3")
+        .replace("crop = 32", "crop = 48")
+}
+
+const KA_TINY: crate::ka_net::KaNetConfig = crate::ka_net::KaNetConfig {
+    dims: [4, 8, 16, 16],
+};
+
+/// Collects the observer's notes.
+struct Notes(Vec<String>);
+impl Observer for Notes {
+    fn note(&mut self, line: &str) {
+        self.0.push(line.to_string());
+    }
+}
+
+#[test]
+fn ka_net_trains_with_reweighting_and_its_weights_load() {
+    let t = tempfile::tempdir().unwrap();
+    let text = ka_net_fixture(t.path(), 3).replace(
+        "reweighting = true",
+        "reweighting = true\ncontrastive = 0.1",
+    );
+    let c = config(t.path(), &text, "ka");
+    let mut notes = Notes(Vec::new());
+    let s = run(&c, &opts(false), &mut notes).unwrap();
+    assert_eq!(s.iterations, 3);
+    assert!(s.weights.ends_with("ka-net.safetensors"), "{:?}", s.weights);
+    let joined = notes.0.join("\n");
+    assert!(joined.contains("sample weights"), "{joined}");
+    assert!(joined.contains("contrastive features"), "{joined}");
+    // Every logged loss is finite, the density column is 0, the contrastive one is not.
+    let rows = std::fs::read_to_string(c.output.dir.join("metrics.csv")).unwrap();
+    for line in rows.lines().skip(1).filter(|l| l.ends_with(",,")) {
+        let f: Vec<f64> = line
+            .split(',')
+            .take(6)
+            .map(|v| v.parse().unwrap())
+            .collect();
+        assert!(f[2..].iter().all(|v| v.is_finite()), "{line}");
+        assert_eq!(f[4], 0.0, "{line}");
+        assert!(f[5] > 0.0, "{line}");
+        assert!((f[2] - f[3] - f[5]).abs() < 1e-4 * f[2].max(1.0), "{line}");
+    }
+    // The final weights load with KaNet's loaders (widths from the file), are finite, and moved
+    // away from the seeded initialisation.
+    let dev = crate::device::cpu();
+    assert_eq!(
+        KaNet::saved_config(&s.weights).unwrap(),
+        Some(KA_TINY.clone())
+    );
+    let m = KaNet::load_saved(&s.weights, &dev).unwrap();
+    assert_eq!(m.dims(), KA_TINY.dims);
+    KaNet::load(&s.weights, &KA_TINY, &dev).unwrap();
+    let trained = tensors(&s.weights);
+    for (name, bytes) in &trained {
+        assert!(
+            bytes
+                .chunks_exact(4)
+                .all(|b| f32::from_le_bytes(b.try_into().unwrap()).is_finite()),
+            "{name}"
+        );
+    }
+    let init = t.path().join("init.safetensors");
+    KaNet::new_seeded(&KA_TINY, &dev, 5).save(&init).unwrap();
+    assert_ne!(tensors(&init), trained);
+    // The trained network restores an image (of the validation pair's size).
+    let x = Tensor::<4>::full([1, 3, 48, 64], 0.6, &dev);
+    let y = Trainable::restore(&m, x)
+        .into_data()
+        .try_into_vec::<f32>()
+        .unwrap();
+    assert!(y.iter().all(|v| (0.0..=1.0).contains(v)));
+    for f in ["best.safetensors", "latest.safetensors"] {
+        KaNet::load_saved(&c.output.dir.join(f), &dev).unwrap();
+    }
+
+    // The adaptation stage fine-tunes it like DHR: three steps from these weights, anchored to
+    // the frozen reference (the real-crop terms are those of DHR's test; they read images only).
+    let adapt_text = format!(
+        "{}{}",
+        text.replace("\ncontrastive = 0.1", ""),
+        adapt_section(&s.weights, "consistency = 1.0")
+    );
+    let cfg = config(t.path(), &adapt_text, "ka-adapt");
+    let a = run(&cfg, &opts(false), &mut Silent).unwrap();
+    assert_eq!(a.iterations, 3);
+    assert_ne!(tensors(&a.weights), trained);
+    // DHR weights are not a KA-Net to adapt; the key is named.
+    let dhr = t.path().join("dhr.safetensors");
+    Dhr::new_seeded(&crate::dhr::DhrConfig::small(), &dev, 1)
+        .save(&dhr)
+        .unwrap();
+    let wrong = adapt_text.replace(&s.weights.display().to_string(), &dhr.display().to_string());
+    let e = run(
+        &config(t.path(), &wrong, "ka-wrong"),
+        &opts(false),
+        &mut Silent,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("adapt.init"), "{e}");
+}
+
+#[test]
+fn ka_net_resume_is_exact() {
+    let t = tempfile::tempdir().unwrap();
+    let text = ka_net_fixture(t.path(), 4).replace("interval = 3", "interval = 2");
+    let a = config(t.path(), &text, "a");
+    let sa = run(&a, &opts(false), &mut Silent).unwrap();
+    assert_eq!(sa.iterations, 4);
+    let b = config(t.path(), &text, "b");
+    let sb = run(&b, &opts(false), &mut StopAt(2)).unwrap();
+    assert_eq!(sb.iterations, 2);
+    let sb = run(&b, &opts(true), &mut Silent).unwrap();
+    assert_eq!(sb.iterations, 4);
+    let (wa, wb) = (tensors(&sa.weights), tensors(&sb.weights));
+    // Weights and BatchNorm statistics.
+    assert!(wa.iter().any(|(n, _)| n.ends_with("running_mean")));
+    assert_eq!(wa, wb, "resumed run ended with different weights");
+    assert_eq!(
+        losses(&a.output.dir.join("metrics.csv")),
+        losses(&b.output.dir.join("metrics.csv"))
+    );
+    let e = run(&a, &opts(true), &mut Silent).unwrap_err().to_string();
+    assert!(e.contains("already"), "{e}");
+}
+
+#[test]
+fn reweighting_changes_the_loss_and_weights_it_per_sample() {
+    let dev = crate::device::cpu().autodiff();
+    let net = KaNet::new_seeded(&KA_TINY, &dev, 3);
+    let (n, crop) = (6, 48);
+    let mut hazy = Vec::new();
+    let mut clear = Vec::new();
+    for i in 0..n {
+        let img = scene(crop as u32, crop as u32, i as f32 * 1.7);
+        // A different haze per sample, so the per-sample losses differ.
+        let a = 0.2 + 0.1 * i as f32;
+        for c in 0..3 {
+            for p in img.pixels() {
+                let v = p.0[c] as f32 / 255.0;
+                clear.push(v);
+                hazy.push((1.0 - a) * v + a * 0.9);
+            }
+        }
+    }
+    let shape = [n, 3, crop, crop];
+    let x = Tensor::<4>::from_data(TensorData::new(hazy, shape), &dev);
+    let y = Tensor::<4>::from_data(TensorData::new(clear, shape), &dev);
+    let out = net.forward_train(x.clone());
+    let network = config::NetworkConfig::KaNet(KA_TINY.clone());
+    let objective = |reweighting: bool| {
+        let cfg = config::LossSection {
+            reweighting,
+            ..Default::default()
+        };
+        loss::Objective::new(&cfg, &network, 5, &dev).unwrap()
+    };
+    let off = objective(false).compute(&out, x.clone(), y.clone(), &[], 0);
+    let on = objective(true).compute(&out, x.clone(), y.clone(), &[], 0);
+    assert!(off.sample_weights.is_none());
+    let w: Vec<f32> = on
+        .sample_weights
+        .clone()
+        .unwrap()
+        .into_data()
+        .try_into_vec()
+        .unwrap();
+    assert_eq!(w.len(), n);
+    let sum: f32 = w.iter().sum();
+    assert!((sum - n as f32).abs() < 1e-4, "weights sum to B: {w:?}");
+    let spread = w.iter().fold(0.0f32, |m, v| m.max((v - 1.0).abs()));
+    assert!(spread > 1e-3, "the weights are not uniform: {w:?}");
+    // Off: the plain mean of the per-sample L1; on: mean_b(w_b·ℓ_b) of the same ℓ.
+    let l1: Vec<f32> = (out.image.clone() - y.clone())
+        .abs()
+        .reshape([n as i64, -1])
+        .mean_dim(1)
+        .into_data()
+        .try_into_vec()
+        .unwrap();
+    let scalar = |t: Tensor<1>| t.into_scalar::<f32>();
+    let (r_off, r_on) = (scalar(off.reconstruction), scalar(on.reconstruction));
+    let plain = l1.iter().sum::<f32>() / n as f32;
+    let weighted = l1.iter().zip(&w).map(|(l, w)| l * w).sum::<f32>() / n as f32;
+    assert!((r_off - plain).abs() < 1e-6, "{r_off} vs {plain}");
+    assert!((r_on - weighted).abs() < 1e-6, "{r_on} vs {weighted}");
+    assert!(
+        (r_on - r_off).abs() > 1e-6,
+        "reweighting changed nothing: {r_on}"
+    );
+    assert_eq!(scalar(on.total.clone()), r_on);
+    // The weights are reproducible for a step (a resumed run redraws the same ones) and the
+    // gradient reaches the network through the weighted loss only (z detached).
+    let again = objective(true).compute(&out, x.clone(), y.clone(), &[], 0);
+    assert_eq!(
+        again
+            .sample_weights
+            .unwrap()
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap(),
+        w
+    );
+    let grads = on.total.backward();
+    let g = GradientsParams::from_grads(grads, &net);
+    assert!(!g.is_empty());
+}
+
+/// Not a test: the speed of a ka-net-s training step at the recipe's crop and batch
+/// (`configs/ka-net-s.toml`), on pairs of 200 px procedural images. Run with
+/// `KA_CROP=128 KA_BATCH=4 KA_LOSS=$'reweighting = true\ncontrastive = 0.04' cargo test -p
+/// dehaze-nn --lib ka_net_s_speed_probe -- --ignored --nocapture`; prints `metrics.csv`
+/// (column `it_per_s`).
+#[test]
+#[ignore]
+fn ka_net_s_speed_probe() {
+    let var = |k: &str, d: usize| std::env::var(k).map_or(d, |v| v.parse().unwrap());
+    let (crop, batch) = (var("KA_CROP", 128), var("KA_BATCH", 4));
+    let extra = std::env::var("KA_LOSS").unwrap_or_default();
+    let t = tempfile::tempdir().unwrap();
+    let pairs = t.path().join("pairs/P");
+    std::fs::create_dir_all(pairs.join("hazy")).unwrap();
+    std::fs::create_dir_all(pairs.join("clear")).unwrap();
+    for i in 0..4u32 {
+        let clear = scene(200, 200, i as f32);
+        let hazy = image::RgbImage::from_fn(200, 200, |x, y| {
+            let p = clear.get_pixel(x, y);
+            image::Rgb(p.0.map(|v| (0.55 * v as f32 + 0.45 * 210.0) as u8))
+        });
+        clear.save(pairs.join(format!("clear/000{i}.png"))).unwrap();
+        hazy.save(pairs.join(format!("hazy/000{i}_a.png"))).unwrap();
+    }
+    let text = format!(
+        "[model]\nname = \"ka-net-s\"\n[data]\npairs = [\"pairs/P\"]\nsynthetic_fraction = 0.0\n\
+         crop = {crop}\n[loss]\n{extra}\n[train]\niterations = 4\nbatch = {batch}\n\
+         log_interval = 1\n[validation]\nfraction = 0.0\ninterval = 0\n[checkpoint]\n\
+         interval = 100\n[output]\ndir = \"run\"\n"
+    );
+    let c = config(t.path(), &text, "run");
+    run(&c, &opts(false), &mut Silent).unwrap();
+    let rows = std::fs::read_to_string(c.output.dir.join("metrics.csv")).unwrap();
+    eprintln!("ka-net-s, crop {crop}, batch {batch}, [loss] {extra:?}\n{rows}");
+}
