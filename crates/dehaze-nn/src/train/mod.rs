@@ -357,7 +357,7 @@ pub fn run(
         config.checkpoint.interval,
     );
     let mut acc = (0.0f64, 0.0f64, 0.0f64, 0.0f64, 0u64);
-    let mut acc_adapt = [0.0f64; 7];
+    let mut acc_adapt = [0.0f64; adapt::TERM_NAMES.len()];
     let mut t_log = Instant::now();
     // Speed shown live: an exponential moving average of the step rate (validation and
     // checkpoint time excluded); the log reports the plain mean over each interval.
@@ -461,7 +461,7 @@ pub fn run(
                 ));
             }
             acc = (0.0, 0.0, 0.0, 0.0, 0);
-            acc_adapt = [0.0; 7];
+            acc_adapt = [0.0; adapt::TERM_NAMES.len()];
             t_log = Instant::now();
         }
         let rate = 1.0 / t_step.elapsed().as_secs_f64().max(1e-9);
