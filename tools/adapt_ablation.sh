@@ -27,12 +27,14 @@ declare -A ROWS=(
   [dark]="consistency=1.0 real_consistency=0.5 dark_channel=1.0"
   [bright]="consistency=1.0 real_consistency=0.5 bright_channel=0.5"
   [clahe]="consistency=1.0 real_consistency=0.5 clahe=1.0"
+  [channels]="consistency=1.0 real_consistency=0.5 dark_channel=1.0 bright_channel=0.5"
   [full]="consistency=1.0 real_consistency=0.5 dark_channel=1.0 bright_channel=0.5 clahe=1.0"
+  [scattering]="consistency=1.0 real_consistency=0.5 dark_channel=1.0 bright_channel=0.5 clahe=1.0 scattering=5.0"
   [mncd]="consistency=1.0 real_consistency=0.5 dark_channel=1.0 bright_channel=0.5 clahe=1.0 mncd=0.1"
   [gauss]="consistency=1.0 real_consistency=0.5 dark_channel=1.0 bright_channel=0.5 clahe=1.0 contrastive=0.1"
 )
 rows=("$@")
-[ ${#rows[@]} -gt 0 ] || rows=(priors pretrained full consistency dark bright clahe mncd gauss)
+[ ${#rows[@]} -gt 0 ] || rows=(priors pretrained full consistency dark bright channels clahe scattering mncd gauss)
 
 # score OUT METHOD-FLAGS...: `dehaze eval` on the real hazy set and on each paired set.
 score() {
@@ -66,7 +68,7 @@ for row in "${rows[@]}"; do
   run=runs/ablation/$row
   # Every adaptation weight to 0, then the row's; the row's length, output folder, and one
   # validation at the end.
-  script='s/^(dark_channel|bright_channel|clahe|consistency|real_consistency|mncd|contrastive) = .*/\1 = 0.0/'
+  script='s/^(dark_channel|bright_channel|clahe|scattering|consistency|real_consistency|mncd|contrastive) = .*/\1 = 0.0/'
   sed -E "$script" configs/dhr-s-adapt.toml |
     sed -E "s/^iterations = .*/iterations = $iterations/" |
     sed -E "/^\[validation\]/,/^\[/ s/^interval = .*/interval = $iterations/" |

@@ -9,6 +9,7 @@
 //! λ_cons·|J_s − R(I_s)|₁                                      supervised crops I_s
 //! + λ_dc·L_dc(t̂) + λ_bc·L_bc(t̂) + λ_cl·L_cl(J; I, CLAHE(I), A) real crops I (losses::priors;
 //!                                                             t̂ the transmission J implies)
+//! + λ_sm·L_sm(J; I, A)
 //! + λ_rc·|J − R(I)|₁
 //! + λ_m·MNCD(J; R(I); I, I', DCP(I)) + λ_g·Gauss(J; R(I); I)
 //! ```
@@ -25,7 +26,9 @@ use super::config::AdaptSection;
 use super::data::RealBatch;
 use super::loss::mncd_negatives;
 use super::network::Trainable;
-use crate::losses::priors::{clahe_reconstruction_loss, transmission_prior_loss};
+use crate::losses::priors::{
+    clahe_reconstruction_loss, scattering_residual_loss, transmission_prior_loss,
+};
 use crate::losses::{FeatureExtractor, GaussianContrastive, MncdConfig};
 
 /// The adaptation terms of one step, weighted; the parts are detached (for the log).
@@ -33,11 +36,11 @@ pub struct AdaptTerms {
     /// Their weighted sum (with gradients).
     pub total: Tensor<1>,
     /// `λ·value` of each term, in [`TERM_NAMES`] order.
-    pub parts: [f32; 7],
+    pub parts: [f32; TERM_NAMES.len()],
 }
 
 /// The terms, in the order of [`AdaptTerms::parts`] (and of `metrics.csv`'s notes).
-pub const TERM_NAMES: [&str; 7] = [
+pub const TERM_NAMES: [&str; 8] = [
     "consistency",
     "dark_channel",
     "bright_channel",
@@ -45,6 +48,7 @@ pub const TERM_NAMES: [&str; 7] = [
     "real_consistency",
     "mncd",
     "contrastive",
+    "scattering",
 ];
 
 /// The configured adaptation objective with its frozen reference network.
@@ -111,7 +115,7 @@ impl<M: Trainable> Adaptation<M> {
     ) -> AdaptTerms {
         let a = &self.cfg;
         let mut total = Tensor::<1>::zeros([1], device);
-        let mut parts = [0.0f32; 7];
+        let mut parts = [0.0f32; TERM_NAMES.len()];
         let mut add = |i: usize, w: f64, t: Tensor<1>, total: &mut Tensor<1>| {
             let t = t.mul_scalar(w);
             parts[i] = t.clone().into_scalar::<f32>();
@@ -162,7 +166,15 @@ impl<M: Trainable> Adaptation<M> {
                 add(
                     3,
                     a.clahe,
-                    clahe_reconstruction_loss(j.clone(), hazy.clone(), clahe, air),
+                    clahe_reconstruction_loss(j.clone(), hazy.clone(), clahe, air.clone()),
+                    &mut total,
+                );
+            }
+            if a.scattering > 0.0 {
+                add(
+                    7,
+                    a.scattering,
+                    scattering_residual_loss(j.clone(), hazy.clone(), air),
                     &mut total,
                 );
             }

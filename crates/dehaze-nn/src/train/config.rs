@@ -489,6 +489,10 @@ pub struct AdaptSection {
     /// λ_cl, the CLAHE-reconstruction term.
     #[serde(default)]
     pub clahe: f64,
+    /// λ_sm, the scattering-model residual: the restoration must differ from the input only
+    /// by haze of the airlight's colour (no hue shift).
+    #[serde(default)]
+    pub scattering: f64,
     /// λ_cons, consistency with the reference on the supervised crops (learning without
     /// forgetting: the synthetic skill is kept).
     #[serde(default)]
@@ -520,6 +524,7 @@ impl AdaptSection {
             self.dark_channel,
             self.bright_channel,
             self.clahe,
+            self.scattering,
             self.real_consistency,
             self.mncd,
             self.contrastive,
@@ -930,6 +935,7 @@ impl TrainConfig {
                 ("adapt.dark_channel", a.dark_channel),
                 ("adapt.bright_channel", a.bright_channel),
                 ("adapt.clahe", a.clahe),
+                ("adapt.scattering", a.scattering),
                 ("adapt.consistency", a.consistency),
                 ("adapt.real_consistency", a.real_consistency),
                 ("adapt.mncd", a.mncd),

@@ -384,7 +384,7 @@ fn train<M: Trainable>(
         config.checkpoint.interval,
     );
     let mut acc = (0.0f64, 0.0f64, 0.0f64, 0.0f64, 0u64);
-    let mut acc_adapt = [0.0f64; 7];
+    let mut acc_adapt = [0.0f64; adapt::TERM_NAMES.len()];
     // KA-Net's sample weights: the smallest and largest of the log interval.
     let mut weight_range = (f32::INFINITY, f32::NEG_INFINITY);
     let mut t_log = Instant::now();
@@ -501,7 +501,7 @@ fn train<M: Trainable>(
                 ));
             }
             acc = (0.0, 0.0, 0.0, 0.0, 0);
-            acc_adapt = [0.0; 7];
+            acc_adapt = [0.0; adapt::TERM_NAMES.len()];
             weight_range = (f32::INFINITY, f32::NEG_INFINITY);
             t_log = Instant::now();
         }

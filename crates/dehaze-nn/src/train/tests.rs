@@ -419,7 +419,7 @@ fn adaptation_fine_tunes_from_the_pretrained_weights_with_every_term() {
     let pre = run(&config(t.path(), &text, "pre"), &opts(false), &mut Silent).unwrap();
 
     let all = "dark_channel = 1.0\nbright_channel = 0.5\nclahe = 1.0\nconsistency = 1.0\n\
-               real_consistency = 1.0\nmncd = 0.1\ncontrastive = 0.1";
+               real_consistency = 1.0\nmncd = 0.1\ncontrastive = 0.1\nscattering = 1.0";
     let adapt_text = format!(
         "{}{}",
         text.replace(
