@@ -122,7 +122,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("inputs", nargs="+", help="folders, image files or URIs")
     p.add_argument("-o", "--output", required=True, help="output folder (shared on a cluster)")
-    p.add_argument("-m", "--method", default="dcp", help="dcp, cap, bccr, ka-net, dhr-s, dhr-b")
+    p.add_argument("-m", "--method", default="dcp", help="dcp, cap, bccr, ka-net, ka-net-s, dhr-s, dhr-b")
     p.add_argument("--weights", help="weights file of a network method")
     p.add_argument("--workers", type=int, default=2, help="Ray actors, each with a Restorer")
     p.add_argument("--threads", type=int, default=1, help="cores per worker")

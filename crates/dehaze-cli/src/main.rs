@@ -1,6 +1,6 @@
 //! `dehaze`: remove haze from photos, from the command line.
 //!
-//! `dehaze IN... [-o OUT|DIR] [--method dcp|cap|bccr|ka-net|dhr-s|dhr-b]` dehazes files, folders and globs;
+//! `dehaze IN... [-o OUT|DIR] [--method dcp|cap|bccr|ka-net|ka-net-s|dhr-s|dhr-b]` dehazes files, folders and globs;
 //! subcommands add the rest of the toolkit (`dehaze methods`, …). Exit codes: 0 all went well,
 //! 1 some file failed (the others were still processed), 2 usage error.
 

@@ -27,7 +27,6 @@ use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Distribution, Tensor};
 use dehaze_core::io::{self, Decoded, ReadOptions, WriteOptions};
 use dehaze_nn::inference::{restore_padded, Network, Restored};
-use dehaze_nn::ka_net::{KaNet, KaNetConfig, SIZE_MULTIPLE};
 use dehaze_nn::memory::{self, TileCost, TilingModel};
 use dehaze_nn::registry::NetworkKind;
 use dehaze_nn::tiling::{restore_tiled, AxisTiles};
@@ -84,16 +83,12 @@ const CONV_TILING: TilingModel = TilingModel {
 enum Net {
     Conv(ConvStack),
     Real(Box<dehaze_nn::inference::Network>),
-    /// A KA-Net configuration by name (`ka-net-s`) that the CLI does not list yet, run with the
-    /// CLI's KA-Net pre/post-processing (to [−1, 1], clamp(tanh, 0, 1)).
-    KaNetWidths(Box<KaNet>),
 }
 
 impl Net {
     fn new(name: &str, device: &Device) -> Self {
         match name {
             "conv" => Net::Conv(ConvStack::new(device)),
-            "ka-net-s" => Net::KaNetWidths(Box::new(KaNet::new(&KaNetConfig::small(), device))),
             other => Net::Real(Box::new(Network::build(
                 NetworkKind::from_name(other).unwrap_or_else(|| {
                     panic!("--net: conv, ka-net, ka-net-s, dhr-s or dhr-b, not {other}")
@@ -107,10 +102,6 @@ impl Net {
         match self {
             Net::Conv(c) => restore_padded(x, 16, |t| (c.forward(t), None)),
             Net::Real(n) => n.restore(x),
-            Net::KaNetWidths(k) => restore_padded(x, SIZE_MULTIPLE, |t| {
-                let (y, _z) = k.forward(t.mul_scalar(2.0).sub_scalar(1.0));
-                (y.clamp(0.0, 1.0), None)
-            }),
         }
     }
 
@@ -118,9 +109,6 @@ impl Net {
         match self {
             Net::Conv(_) => CONV_TILING,
             Net::Real(n) => n.kind().tiling(),
-            // Not measured for ka-net-s: the official network's model, an upper bound (same
-            // full-resolution tail, narrower encoder and bottleneck).
-            Net::KaNetWidths(_) => NetworkKind::KaNet.tiling(),
         }
     }
 
@@ -128,7 +116,6 @@ impl Net {
         match self {
             Net::Conv(c) => c.num_params() as u64 * 4,
             Net::Real(n) => n.weights_bytes(),
-            Net::KaNetWidths(k) => k.num_params() as u64 * 4,
         }
     }
 }
@@ -168,9 +155,9 @@ fn rss_mib() -> (f64, f64) {
 }
 
 /// Forces the lazily initialised weights into memory (one tiny pass), so that they count in the
-/// baseline and not in the tile.
+/// baseline and not in the tile. 64 px: KA-Net's attention needs a side of at least 48.
 fn warm(net: &Net, device: &Device) {
-    let x = Tensor::<4>::random([1, 3, 32, 32], Distribution::Uniform(0.0, 1.0), device);
+    let x = Tensor::<4>::random([1, 3, 64, 64], Distribution::Uniform(0.0, 1.0), device);
     let _ = net.restore(x).image.into_data();
 }
 

@@ -30,11 +30,11 @@ use burn::tensor::{Device, Tensor, TensorData};
 use dehaze_core::buffer::{Plane, RgbImage};
 
 use crate::dhr::Dhr;
-use crate::ka_net::{self, KaNet};
+use crate::ka_net::{self, KaNet, KaNetConfig};
 use crate::memory::{plan_tiles, MemoryError};
 use crate::registry::{Architecture, NetworkKind};
 use crate::tiling::{restore_tiled, AxisTiles, RestoredImage, TileSpec};
-use crate::weights::WeightsError;
+use crate::weights::{WeightsError, KEY_MODEL};
 
 /// Boxed: the two modules' sizes differ by hundreds of bytes of layer structs.
 enum Model {
@@ -77,12 +77,16 @@ impl Network {
     /// Loads `kind`'s weights from `path` onto `device`.
     ///
     /// The file is checked first (it exists, it is a safetensors file or a PyTorch checkpoint),
-    /// and a DHR file must hold the size `kind` names, so that every failure is one line naming
-    /// the file.
+    /// and it must hold the size `kind` names — a KA-Net file its widths
+    /// ([`check_ka_net_widths`], before the network is allocated), a DHR file its parameter
+    /// count — so that every failure is one line naming the file.
     pub fn load(kind: NetworkKind, path: &Path, device: &Device) -> Result<Self, WeightsError> {
         let format = sniff_weights(path)?;
         let model = match kind.architecture() {
-            Architecture::KaNet(c) => Model::KaNet(Box::new(KaNet::load(path, &c, device)?)),
+            Architecture::KaNet(c) => {
+                check_ka_net_widths(kind, &c, path)?;
+                Model::KaNet(Box::new(KaNet::load(path, &c, device)?))
+            }
             Architecture::Dhr(_) => {
                 if format != WeightsFormat::Safetensors {
                     return Err(file_error(
@@ -102,18 +106,7 @@ impl Network {
         if let Model::Dhr(_) = net.model {
             let (got, want) = (net.num_params(), kind.num_params());
             if got != want {
-                let other = NetworkKind::ALL
-                    .into_iter()
-                    .filter(|k| k.has_importance() && *k != kind)
-                    .find(|k| k.num_params() == got)
-                    .map(|k| {
-                        format!(
-                            " (they are {} weights: use --method {})",
-                            k.name(),
-                            k.name()
-                        )
-                    })
-                    .unwrap_or_default();
+                let other = use_instead(kind, |k| k.has_importance() && k.num_params() == got);
                 return Err(file_error(
                     path,
                     &format!(
@@ -205,6 +198,63 @@ impl Network {
             }
         }
     }
+}
+
+/// Checks that the KA-Net weights file `path` holds the widths of `kind` (`want`), from its
+/// header alone: the widths its metadata records (files of [`KaNet::save`]), or, in a file that
+/// records none, the official widths — the authors' checkpoint records nothing, and `ka-net`
+/// loads it exactly as before this check existed. A file naming another model in its metadata
+/// (DHR weights) is refused as such. The error names the file, both widths and, where the
+/// widths are another network's of the registry, that network.
+pub fn check_ka_net_widths(
+    kind: NetworkKind,
+    want: &KaNetConfig,
+    path: &Path,
+) -> Result<(), WeightsError> {
+    let (got, recorded) = match KaNet::saved_config(path)? {
+        Some(c) => (c, "as its metadata records"),
+        None => {
+            let metadata = crate::weights::safetensors_metadata(path)?.unwrap_or_default();
+            // Files of `KaNet::save` always record their widths: this is another network.
+            if let Some(model) = metadata.get(KEY_MODEL) {
+                return Err(file_error(
+                    path,
+                    &format!(
+                        "holds a `{model}` model ({KEY_MODEL} in its metadata), not KA-Net; \
+                         {kind} needs KA-Net widths {:?}",
+                        want.dims
+                    ),
+                ));
+            }
+            (
+                KaNetConfig::official(),
+                "read as the official widths: the file records none, like the authors' \
+                 checkpoint",
+            )
+        }
+    };
+    if got == *want {
+        return Ok(());
+    }
+    let other = use_instead(kind, |k| k.ka_net_config().as_ref() == Some(&got));
+    Err(file_error(
+        path,
+        &format!(
+            "holds KA-Net widths {:?} ({recorded}), but {kind} has widths {:?}{other}",
+            got.dims, want.dims
+        ),
+    ))
+}
+
+/// ` (they are NAME weights: use --method NAME)` for the first network other than `kind` that
+/// `is_it` accepts, or nothing.
+fn use_instead(kind: NetworkKind, is_it: impl Fn(NetworkKind) -> bool) -> String {
+    NetworkKind::ALL
+        .into_iter()
+        .filter(|&k| k != kind)
+        .find(|&k| is_it(k))
+        .map(|k| format!(" (they are {k} weights: use --method {k})"))
+        .unwrap_or_default()
 }
 
 /// What [`Network::restore_within`] gives: the restored image and how it was tiled.

@@ -71,6 +71,24 @@ pub const KA_NET_COST: TileCost = TileCost {
     per_pixel_sq: 4.0 * 4.0 / 4096.0,
 };
 
+/// KA-Net-S's (`ka-net-s`, [`crate::ka_net::KaNetConfig::small`]) forward-pass memory:
+/// [`KA_NET_COST`] itself, a **derived conservative bound**, not a fit of its own. KA-Net-S is
+/// the same graph run in the same order with every encoder, bottleneck and decoder width
+/// divided by 4 and the full-resolution tail (16 and 8 channels) unchanged, so each tensor of
+/// its pass is at most the size of the official pass's tensor at the same step, and so is the
+/// peak. The `n²` term, attention matrices (tokens × keys × heads), does not depend on the
+/// widths at all (the head counts are the official ones), so it is kept exactly; `base` and
+/// `per_pixel` over-estimate (by up to the 4× of the narrowed stages), which gives smaller
+/// tiles than needed, never a pass over budget. Its 14 MB of weights count separately
+/// ([`plan_tiles`]'s `weights_bytes`).
+///
+/// Checked, not fitted: `nn_probe memory --net ka-net-s|ka-net --tile T` (flex, 2 threads,
+/// dev profile; peak RSS of one pass above the warmed-up process) gave ka-net-s 2.2, 8.8,
+/// 17.2, 27.5, 69.9 and 112.8 MiB at T = 128, 256, 384, 512, 768 and 1024, against 12.0, 17.9,
+/// 34.2, 59.4, 105.1 and 139.5 MiB for ka-net: below the official network at every size, and
+/// both far below this model (which is KA-Net's own fit).
+pub const KA_NET_S_COST: TileCost = KA_NET_COST;
+
 /// DHR-S's forward-pass memory.
 pub const DHR_S_COST: TileCost = TileCost {
     base: 32.0 * 1048576.0,

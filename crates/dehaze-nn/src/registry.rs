@@ -10,13 +10,16 @@ use std::fmt;
 
 use crate::dhr::DhrConfig;
 use crate::ka_net::KaNetConfig;
-use crate::memory::{TileCost, TilingModel, DHR_B_COST, DHR_S_COST, KA_NET_COST};
+use crate::memory::{TileCost, TilingModel, DHR_B_COST, DHR_S_COST, KA_NET_COST, KA_NET_S_COST};
 
 /// A dehazing network, by its command-line name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum NetworkKind {
     /// KA-Net (Feng et al., TPAMI 2024) with the official checkpoint.
     KaNet,
+    /// KA-Net-S: KA-Net at a quarter of the widths ([`KaNetConfig::small`]), trained with
+    /// `dehaze train`.
+    KaNetS,
     /// DHR, small: trainable on a CPU ([`DhrConfig::small`]).
     DhrS,
     /// DHR, base: for GPU training ([`DhrConfig::base`]).
@@ -51,26 +54,41 @@ const fn tiling(cost: TileCost, margin: usize, ramp: usize) -> TilingModel {
     TilingModel { cost, margin, ramp }
 }
 
+/// KA-Net's margin and ramp (see [`NETWORKS`]), for every width: they follow from the token
+/// strides and the border padding, which the widths do not change.
+const fn ka_net_tiling(cost: TileCost) -> TilingModel {
+    tiling(cost, 64, 64)
+}
+
 /// Every network, in the order `dehaze methods` lists them.
 ///
 /// Tiling (see [`TilingModel`]):
-/// * KA-Net: attention spans the tile, so no overlap makes tiles exact; the margin (64 px =
-///   4 tokens of the 1/16 stage, 2 of the 1/32 stage) drops the band where the tile's border
-///   — zero padding of every conv and the patch embeddings — dominates, and the 64-px ramp
-///   hides the remaining seam.
+/// * KA-Net (`ka-net` and `ka-net-s`, one architecture at two widths): attention spans the
+///   tile, so no overlap makes tiles exact; the margin (64 px = 4 tokens of the 1/16 stage, 2
+///   of the 1/32 stage) drops the band where the tile's border — zero padding of every conv and
+///   the patch embeddings — dominates, and the 64-px ramp hides the remaining seam.
 /// * DHR: a U-Net of four 2× stages with 3×3 convs, a theoretical receptive field of a few
 ///   hundred pixels whose weight falls off fast; margin 32 (two 16-px patches) and ramp 32.
-pub const NETWORKS: [NetworkSpec; 3] = [
+pub const NETWORKS: [NetworkSpec; 4] = [
     NetworkSpec {
         kind: NetworkKind::KaNet,
         name: "ka-net",
         description:
             "KA-Net localization-and-removal network (Feng et al., TPAMI 2024), official weights",
         architecture: || Architecture::KaNet(KaNetConfig::official()),
-        tiling: tiling(KA_NET_COST, 64, 64),
+        tiling: ka_net_tiling(KA_NET_COST),
         weights_hint: "KA-Net needs the official checkpoint \
             (ots_train_Dehaze_627_256_fLD_model1_epoch1.pk, linked from the README of \
             github.com/fyxnl/KA_Net)",
+    },
+    NetworkSpec {
+        kind: NetworkKind::KaNetS,
+        name: "ka-net-s",
+        description: "KA-Net-S: KA-Net (Feng et al., TPAMI 2024) at 1/4 of the widths, \
+            weights from `dehaze train`",
+        architecture: || Architecture::KaNet(KaNetConfig::small()),
+        tiling: ka_net_tiling(KA_NET_S_COST),
+        weights_hint: "train weights with `dehaze train --config configs/ka-net-s.toml`",
     },
     NetworkSpec {
         kind: NetworkKind::DhrS,
@@ -93,7 +111,12 @@ pub const NETWORKS: [NetworkSpec; 3] = [
 
 impl NetworkKind {
     /// Every network, in the order `dehaze methods` lists them.
-    pub const ALL: [NetworkKind; 3] = [NetworkKind::KaNet, NetworkKind::DhrS, NetworkKind::DhrB];
+    pub const ALL: [NetworkKind; 4] = [
+        NetworkKind::KaNet,
+        NetworkKind::KaNetS,
+        NetworkKind::DhrS,
+        NetworkKind::DhrB,
+    ];
 
     /// This network's row of [`NETWORKS`].
     pub fn spec(self) -> &'static NetworkSpec {
@@ -128,6 +151,14 @@ impl NetworkKind {
         match self.architecture() {
             Architecture::Dhr(c) => Some(c),
             Architecture::KaNet(_) => None,
+        }
+    }
+
+    /// The KA-Net configuration (its widths), for the KA-Net sizes.
+    pub fn ka_net_config(self) -> Option<KaNetConfig> {
+        match self.architecture() {
+            Architecture::KaNet(c) => Some(c),
+            Architecture::Dhr(_) => None,
         }
     }
 
@@ -221,6 +252,47 @@ mod tests {
         assert_eq!(NetworkKind::DhrS.dhr_config(), Some(DhrConfig::small()));
         assert_eq!(NetworkKind::KaNet.dhr_config(), None);
         assert!(NetworkKind::DhrB.has_importance() && !NetworkKind::KaNet.has_importance());
+    }
+
+    #[test]
+    fn ka_net_s_is_the_small_ka_net() {
+        use crate::ka_net::{CONFIG_NAMES, KA_NET_S_PARAMS};
+        let k = NetworkKind::from_name("ka-net-s").unwrap();
+        assert_eq!(k, NetworkKind::KaNetS);
+        assert_eq!(k.architecture(), Architecture::KaNet(KaNetConfig::small()));
+        assert_eq!(k.ka_net_config().unwrap().dims, [16, 32, 80, 128]);
+        assert_eq!(k.num_params(), 3_541_378);
+        assert_eq!(KA_NET_S_PARAMS, 3_541_378);
+        assert!(k.dhr_config().is_none() && !k.has_importance());
+        assert!(
+            k.weights_hint()
+                .contains("dehaze train --config configs/ka-net-s.toml"),
+            "{}",
+            k.weights_hint()
+        );
+        // Same tiling context as ka-net; a cost never below the official network's.
+        let (s, official) = (k.tiling(), NetworkKind::KaNet.tiling());
+        assert_eq!((s.margin, s.ramp), (official.margin, official.ramp));
+        for n in [64 * 64, 512 * 512, 2048 * 2048] {
+            assert!(s.cost.bytes(n) >= official.cost.bytes(n));
+        }
+        // The trainer's KA-Net names are the registry's KA-Net rows, in order, same widths.
+        let rows: Vec<&str> = NetworkKind::ALL
+            .into_iter()
+            .filter(|k| k.ka_net_config().is_some())
+            .map(NetworkKind::name)
+            .collect();
+        assert_eq!(rows, CONFIG_NAMES);
+        assert_eq!(
+            KaNetConfig::from_name("ka-net"),
+            Some(KaNetConfig::official())
+        );
+        assert_eq!(
+            KaNetConfig::from_name("ka-net-s"),
+            Some(KaNetConfig::small())
+        );
+        assert_eq!(KaNetConfig::from_name("dhr-s"), None);
+        assert_eq!(NetworkKind::DhrS.ka_net_config(), None);
     }
 
     #[test]

@@ -509,6 +509,123 @@ mod tests {
         assert!(e.to_string().contains("configs/dhr-b.toml"), "{e}");
     }
 
+    /// A seeded (untrained) KA-Net-S as `dehaze train` saves it: enough for the plumbing.
+    fn ka_net_s_file(dir: &std::path::Path) -> PathBuf {
+        use crate::ka_net::{KaNet, KaNetConfig};
+        let path = dir.join("ka-net-s.safetensors");
+        KaNet::new_seeded(&KaNetConfig::small(), &crate::device::cpu(), 7)
+            .save(&path)
+            .unwrap();
+        path
+    }
+
+    fn ka_net_s_restores(r: &Restorer) -> RgbImage {
+        let (w, h) = (64, 48);
+        let img = RgbImage::from_planar(
+            w,
+            h,
+            (0..3 * w * h).map(|i| (i % 251) as f32 / 250.0).collect(),
+        );
+        let out = r.restore(img).unwrap();
+        assert_eq!((out.image.width(), out.image.height()), (w, h));
+        assert!(out
+            .image
+            .data()
+            .iter()
+            .all(|v| v.is_finite() && (0.0..=1.0).contains(v)));
+        assert!(out.importance.is_none() && out.transmission.is_none());
+        assert_eq!(out.run.unwrap().tiles, 1);
+        out.image
+    }
+
+    #[test]
+    fn ka_net_s_weights_restore_from_a_file_and_bundled() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = ka_net_s_file(dir.path());
+        let method = MethodChoice::from_name("ka-net-s").unwrap();
+        assert_eq!(method, MethodChoice::Network(NetworkKind::KaNetS));
+        let options = NetworkOptions {
+            weights: Some(path.clone()),
+            ..NetworkOptions::default()
+        };
+        let r = Restorer::new(method, &options, BundledWeights::NONE).unwrap();
+        assert_eq!(r.network().unwrap().num_params(), 3_541_378);
+        let from_file = ka_net_s_restores(&r);
+        // The bundling mechanism carries ka-net-s weights (none are bundled today).
+        let bytes: &'static [u8] = Box::leak(std::fs::read(&path).unwrap().into_boxed_slice());
+        let entries: &'static [(NetworkKind, &'static [u8])] =
+            Box::leak(Box::new([(NetworkKind::KaNetS, bytes)]));
+        let bundled = BundledWeights::new(entries);
+        let r = Restorer::new(method, &NetworkOptions::default(), bundled).unwrap();
+        assert_eq!(ka_net_s_restores(&r).data(), from_file.data());
+    }
+
+    #[test]
+    fn ka_net_weights_of_other_widths_are_refused_naming_the_file() {
+        use crate::ka_net::{KaNet, KaNetConfig};
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let cpu = crate::device::cpu();
+        let tiny = d.join("tiny.safetensors");
+        KaNet::new_seeded(&KaNetConfig::tiny(), &cpu, 1)
+            .save(&tiny)
+            .unwrap();
+        let small = ka_net_s_file(d);
+        let dhr = d.join("dhr.safetensors");
+        crate::dhr::Dhr::new_seeded(&crate::dhr::DhrConfig::small(), &cpu, 1)
+            .save(&dhr)
+            .unwrap();
+        // A safetensors file without metadata reads as the official widths.
+        let bare = d.join("bare.safetensors");
+        let value = 0f32.to_le_bytes();
+        let view =
+            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![1], &value).unwrap();
+        std::fs::write(&bare, safetensors::serialize([("x", view)], None).unwrap()).unwrap();
+
+        let refused = |kind: NetworkKind, path: &std::path::Path| -> String {
+            let options = NetworkOptions {
+                weights: Some(path.to_path_buf()),
+                ..NetworkOptions::default()
+            };
+            let e = Restorer::new(MethodChoice::Network(kind), &options, BundledWeights::NONE)
+                .err()
+                .unwrap_or_else(|| panic!("{kind} loaded {}", path.display()));
+            assert!(matches!(e, RestorerError::Weights { .. }), "{e}");
+            let text = e.to_string();
+            assert!(text.contains(&path.display().to_string()), "{text}");
+            text
+        };
+        let small_dims = "[16, 32, 80, 128]";
+        let official_dims = "[64, 128, 320, 512]";
+        let e = refused(NetworkKind::KaNetS, &tiny);
+        assert!(
+            e.contains("[4, 8, 16, 16]") && e.contains(small_dims),
+            "{e}"
+        );
+        let e = refused(NetworkKind::KaNetS, &bare);
+        assert!(
+            e.contains(official_dims)
+                && e.contains(small_dims)
+                && e.contains("use --method ka-net)"),
+            "{e}"
+        );
+        let e = refused(NetworkKind::KaNetS, &dhr);
+        assert!(e.contains("`dhr` model") && e.contains(small_dims), "{e}");
+        // The official widths refuse a ka-net-s file before allocating the 55.7 M parameters.
+        let e = refused(NetworkKind::KaNet, &small);
+        assert!(
+            e.contains(small_dims)
+                && e.contains(official_dims)
+                && e.contains("use --method ka-net-s"),
+            "{e}"
+        );
+        let e = refused(NetworkKind::KaNet, &dhr);
+        assert!(
+            e.contains("`dhr` model") && e.contains(official_dims),
+            "{e}"
+        );
+    }
+
     #[test]
     fn notes_say_how_a_network_ran() {
         let whole = NetworkRun {

@@ -286,11 +286,11 @@ struct Restorer {
 
 #[pymethods]
 impl Restorer {
-    /// Loads `method` (a prior: dcp, cap, bccr; a network: ka-net, dhr-s, dhr-b) with the
-    /// network options: `weights` (a file; default the bundled ones, DHR-S only), `device`
-    /// ("cpu", or a backend this build has), `max_memory` (bytes or "2G": larger images run in
-    /// tiles), `network_size` ("full", or a long side in pixels for a downscaled pass with
-    /// guided upsampling).
+    /// Loads `method` (a prior: dcp, cap, bccr; a network: ka-net, ka-net-s, dhr-s, dhr-b)
+    /// with the network options: `weights` (a file; default the bundled ones, DHR-S only),
+    /// `device` ("cpu", or a backend this build has), `max_memory` (bytes or "2G": larger
+    /// images run in tiles), `network_size` ("full", or a long side in pixels for a downscaled
+    /// pass with guided upsampling).
     #[new]
     #[pyo3(signature = (method = "dcp", *, weights = None, device = "cpu", max_memory = None, network_size = None))]
     fn new(

@@ -37,8 +37,8 @@ pub struct DehazeArgs {
     #[arg(short, long, value_name = "OUT|DIR")]
     pub output: Option<PathBuf>,
 
-    /// Dehazing method (`dehaze methods` lists them). Networks (ka-net, dhr-s, dhr-b) need
-    /// weights (--weights) and process one image at a time, tiled to --max-memory.
+    /// Dehazing method (`dehaze methods` lists them). Networks (ka-net, ka-net-s, dhr-s,
+    /// dhr-b) need weights (--weights) and process one image at a time, tiled to --max-memory.
     #[arg(short, long, value_parser = flags::parser(), default_value = "dcp")]
     pub method: MethodChoice,
 

@@ -5,11 +5,13 @@ use dehaze_nn::restorer::MethodChoice;
 use std::process::ExitCode;
 
 pub fn run() -> anyhow::Result<ExitCode> {
+    let all = MethodChoice::all();
+    let width = all.iter().map(|m| m.name().len()).max().unwrap_or(0);
     println!(
-        "{:<7} {:>11}  {:<15} description",
+        "{:<width$} {:>11}  {:<15} description",
         "method", "parameters", "weights"
     );
-    for m in MethodChoice::all() {
+    for m in all {
         let (params, weights) = match m {
             MethodChoice::Prior(_) => ("-".to_string(), "none needed"),
             MethodChoice::Network(k) => (
@@ -27,7 +29,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             ""
         };
         println!(
-            "{:<7} {params:>11}  {weights:<15} {}{default}",
+            "{:<width$} {params:>11}  {weights:<15} {}{default}",
             m.name(),
             m.description()
         );

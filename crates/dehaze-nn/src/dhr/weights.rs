@@ -12,9 +12,8 @@ use burn::prelude::*;
 use burn::store::{ModuleSnapshot, SafetensorsStore};
 
 use super::{Dhr, DhrConfig};
-use crate::weights::WeightsError;
+use crate::weights::{WeightsError, KEY_MODEL};
 
-const KEY_MODEL: &str = "dehaze.model";
 const KEY_VERSION: &str = "dehaze.format_version";
 const KEY_CONFIG: &str = "dehaze.dhr_config";
 

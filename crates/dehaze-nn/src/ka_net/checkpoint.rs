@@ -22,7 +22,7 @@ use burn::store::{
 use burn::tensor::DType;
 
 use super::{KaNet, KaNetConfig};
-use crate::weights::WeightsError;
+use crate::weights::{WeightsError, KEY_MODEL};
 
 /// The prefix `nn.DataParallel` puts on every key of the official checkpoint.
 const PARALLEL_PREFIX: &str = "module.";
@@ -318,8 +318,6 @@ pub(crate) fn load_into(model: &mut KaNet, path: &Path) -> Result<(), WeightsErr
     Ok(())
 }
 
-/// Metadata key naming the network in files written by [`save`].
-const KEY_MODEL: &str = "dehaze.model";
 /// Metadata key holding the encoder widths, comma-separated.
 const KEY_DIMS: &str = "dehaze.ka_net_dims";
 
@@ -368,20 +366,10 @@ pub(crate) fn saved_config(path: &Path) -> Result<Option<KaNetConfig>, WeightsEr
         path: path.to_path_buf(),
         reason,
     };
-    if sniff(path).map_err(fail)? != Format::Safetensors {
+    let Some(metadata) = crate::weights::safetensors_metadata(path)? else {
         return Ok(None);
-    }
-    // The header only: its length, then the JSON.
-    let mut file = File::open(path).map_err(|e| fail(format!("cannot open: {e}")))?;
-    let mut len = [0u8; 8];
-    file.read_exact(&mut len)
-        .map_err(|e| fail(format!("cannot read: {e}")))?;
-    let mut header = vec![0u8; u64::from_le_bytes(len) as usize];
-    file.read_exact(&mut header)
-        .map_err(|e| fail(format!("cannot read: {e}")))?;
-    let json: serde_json::Value = serde_json::from_slice(&header)
-        .map_err(|e| fail(format!("not a readable safetensors header: {e}")))?;
-    let Some(dims) = json["__metadata__"][KEY_DIMS].as_str() else {
+    };
+    let Some(dims) = metadata.get(KEY_DIMS) else {
         return Ok(None);
     };
     let parsed: Vec<usize> = dims

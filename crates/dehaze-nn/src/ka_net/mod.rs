@@ -48,9 +48,11 @@ use projection::{Head, Projection};
 /// embedding, plus the decoder's extra stride-2 embedding handled by cropping).
 pub const SIZE_MULTIPLE: usize = 16;
 
-/// The names of the configurations meant for training and the command line (`[model] name`),
-/// in the order they should be listed: `ka-net` ([`KaNetConfig::official`]) and `ka-net-s`
-/// ([`KaNetConfig::small`]). [`KaNetConfig::from_name`] parses them.
+/// The names of the configurations meant for training and the command line (`[model] name`,
+/// `--method`), in the order they should be listed: `ka-net` ([`KaNetConfig::official`]) and
+/// `ka-net-s` ([`KaNetConfig::small`]). They are the names of the registry's KA-Net rows
+/// ([`crate::registry::NETWORKS`], which maps each to its widths; a test asserts the two lists
+/// agree), as a constant for the trainer. [`KaNetConfig::from_name`] parses them.
 pub const CONFIG_NAMES: [&str; 2] = ["ka-net", "ka-net-s"];
 
 /// Learnable parameters of [`KaNetConfig::official`] (asserted by the tests, the count of the
@@ -90,13 +92,10 @@ impl KaNetConfig {
         }
     }
 
-    /// The configuration called `name` in [`CONFIG_NAMES`].
+    /// The configuration called `name` in [`CONFIG_NAMES`]: the architecture of the registry's
+    /// row of that name.
     pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "ka-net" => Some(Self::official()),
-            "ka-net-s" => Some(Self::small()),
-            _ => None,
-        }
+        crate::registry::NetworkKind::from_name(name)?.ka_net_config()
     }
 
     /// This configuration's name in [`CONFIG_NAMES`], if it has one.

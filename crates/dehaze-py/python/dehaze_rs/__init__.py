@@ -33,7 +33,7 @@ def dehaze(img, method="dcp", **options):
     """Dehazes ``img`` with ``method`` and returns an array of the same shape and dtype.
 
     ``method``: a prior (``"dcp"``, ``"cap"``, ``"bccr"``) or a network (``"ka-net"``,
-    ``"dhr-s"``, ``"dhr-b"``; ``dehaze_rs.methods()`` lists them). ``options`` are those of
+    ``"ka-net-s"``, ``"dhr-s"``, ``"dhr-b"``; ``dehaze_rs.methods()`` lists them). ``options`` are those of
     :class:`Restorer`: ``weights`` (a file; DHR-S has bundled weights), ``device``,
     ``max_memory``, ``network_size``.
 
