@@ -14,7 +14,8 @@ import math
 import os
 import sys
 
-ROWS = ["priors", "pretrained", "consistency", "dark", "bright", "clahe", "full", "mncd", "gauss"]
+ROWS = ["priors", "pretrained", "consistency", "dark", "bright", "channels", "clahe", "full",
+        "full2000", "scattering", "mncd", "gauss"]
 REAL = [("fade", "FADE ↓", 3), ("niqe_y", "NIQE-Y ↓", 3), ("brisque", "BRISQUE ↓", 2),
         ("entropy", "entropy ↑", 3)]
 PAIRED = [("psnr_rgb", "PSNR ↑", 2), ("ssim_rgb_gauss", "SSIM ↑", 3)]
