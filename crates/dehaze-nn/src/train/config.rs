@@ -613,36 +613,54 @@ impl TrainConfig {
         Self::from_toml_str(&text, base, &path.display().to_string())
     }
 
-    /// The configuration as TOML (paths absolute), recorded in the run folder and checkpoints.
+    /// The configuration as TOML (paths joined to the config file's folder as it was given),
+    /// recorded in the run folder and checkpoints.
     pub fn to_toml_string(&self) -> String {
         toml::to_string(self).unwrap_or_default()
     }
 
     fn resolve_paths(&mut self, base: &Path) {
-        let abs = |p: &mut PathBuf| {
+        self.for_each_path(|p| {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
-        };
-        self.data.pairs.iter_mut().for_each(abs);
-        self.data.real_hazy.iter_mut().for_each(abs);
+        });
+    }
+
+    /// The same configuration with every path that exists replaced by its canonical form, so
+    /// two spellings of the same files compare equal (`configs/../data` from the repository
+    /// root, `../data` from `configs/`): what `--resume` compares.
+    pub fn with_canonical_paths(&self) -> Self {
+        let mut c = self.clone();
+        c.for_each_path(|p| {
+            if let Ok(canonical) = std::fs::canonicalize(&*p) {
+                *p = canonical;
+            }
+        });
+        c
+    }
+
+    /// Applies `f` to every path of the configuration.
+    fn for_each_path(&mut self, mut f: impl FnMut(&mut PathBuf)) {
+        self.data.pairs.iter_mut().for_each(&mut f);
+        self.data.real_hazy.iter_mut().for_each(&mut f);
         if let Some(a) = &mut self.adapt {
-            abs(&mut a.init);
+            f(&mut a.init);
         }
         for s in &mut self.data.synthetic {
-            abs(&mut s.clean);
+            f(&mut s.clean);
             if let Some(d) = &mut s.depth {
-                abs(d);
+                f(d);
             }
         }
         if let Some(p) = &mut self.data.synth_config {
-            abs(p);
+            f(p);
         }
-        self.validation.pairs.iter_mut().for_each(abs);
+        self.validation.pairs.iter_mut().for_each(&mut f);
         if let Some(p) = &mut self.loss.features {
-            abs(p);
+            f(p);
         }
-        abs(&mut self.output.dir);
+        f(&mut self.output.dir);
     }
 
     /// Checks `[model]` and returns the size multiple of the network's inputs (for the

@@ -207,8 +207,10 @@ fn io(e: impl std::fmt::Display) -> TrainError {
 }
 
 /// Config sections that must not change on `--resume` (they would change what the
-/// checkpoint's state means).
+/// checkpoint's state means), with canonical paths: the same run started from another folder
+/// names its files differently.
 fn resume_fingerprint(c: &TrainConfig) -> String {
+    let c = c.with_canonical_paths();
     let v = &c.validation;
     format!(
         "{:?}|{:?}|{}|{}|{}|{:?}|{}|{:?}",

@@ -782,3 +782,32 @@ fn ka_net_s_speed_probe() {
     let rows = std::fs::read_to_string(c.output.dir.join("metrics.csv")).unwrap();
     eprintln!("ka-net-s, crop {crop}, batch {batch}, [loss] {extra:?}\n{rows}");
 }
+
+#[test]
+fn resume_compares_the_files_not_how_the_config_path_was_spelled() {
+    let t = tempfile::tempdir().unwrap();
+    let text = fixture(t.path(), 3);
+    // The same config read from the repository root and from a folder beside the data.
+    let here = TrainConfig::from_toml_str(&text, t.path(), "test.toml").unwrap();
+    let roundabout = t.path().join("clean/..");
+    let there = TrainConfig::from_toml_str(&text, &roundabout, "test.toml").unwrap();
+    assert_ne!(
+        here.data, there.data,
+        "the fixture must spell the paths differently"
+    );
+    assert_eq!(
+        super::resume_fingerprint(&here),
+        super::resume_fingerprint(&there)
+    );
+    // Other files are still another run.
+    let other = TrainConfig::from_toml_str(
+        &text.replace("clean = \"clean\"", "clean = \"pairs/P/clear\""),
+        t.path(),
+        "test.toml",
+    )
+    .unwrap();
+    assert_ne!(
+        super::resume_fingerprint(&here),
+        super::resume_fingerprint(&other)
+    );
+}
