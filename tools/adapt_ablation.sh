@@ -30,11 +30,12 @@ declare -A ROWS=(
   [channels]="consistency=1.0 real_consistency=0.5 dark_channel=1.0 bright_channel=0.5"
   [full]="consistency=1.0 real_consistency=0.5 dark_channel=1.0 bright_channel=0.5 clahe=1.0"
   [scattering]="consistency=1.0 real_consistency=0.5 dark_channel=1.0 bright_channel=0.5 clahe=1.0 scattering=5.0"
+  [strong]="consistency=1.0 real_consistency=0.1 dark_channel=4.0 bright_channel=1.0 clahe=1.0 scattering=5.0"
   [mncd]="consistency=1.0 real_consistency=0.5 dark_channel=1.0 bright_channel=0.5 clahe=1.0 mncd=0.1"
   [gauss]="consistency=1.0 real_consistency=0.5 dark_channel=1.0 bright_channel=0.5 clahe=1.0 contrastive=0.1"
 )
 rows=("$@")
-[ ${#rows[@]} -gt 0 ] || rows=(priors pretrained full consistency dark bright channels clahe scattering mncd gauss)
+[ ${#rows[@]} -gt 0 ] || rows=(priors pretrained full consistency dark bright channels clahe scattering strong mncd gauss)
 
 # score OUT METHOD-FLAGS...: `dehaze eval` on the real hazy set and on each paired set.
 score() {
