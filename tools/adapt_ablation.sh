@@ -8,16 +8,17 @@
 #   DEHAZE=target/release/dehaze DEVICE=tch ITERATIONS=500 bash tools/adapt_ablation.sh [ROW...]
 #
 # Rows (default: all, in this order): priors (DCP, CAP, BCCR; no training), pretrained (the
-# stage-1 weights, no training), full, consistency, dark, bright, clahe, mncd, gauss. A trained
-# row writes configs/ablation-ROW.toml (git-ignored; beside the base config so its relative
-# paths hold) and runs/ablation/ROW/ (training run, eval-real/, eval-paired/SET/). A row whose
-# weights exist is only re-scored; a killed row resumes. `python3 tools/ablation_table.py`
-# prints the table.
+# stage-1 weights, no training), full, consistency, dark, bright, channels, clahe, scattering,
+# strong, mncd, gauss. A trained row writes configs/ablation-ROW.toml (git-ignored; beside the
+# base config so its relative paths hold) and OUT/ROW/ (training run, eval-real/,
+# eval-paired/SET/; OUT = $ABLATION_DIR, default runs/ablation). A row whose weights exist is
+# only re-scored; a killed row resumes. `python3 tools/ablation_table.py OUT` prints the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${DEHAZE:-dehaze}
 device=${DEVICE:-cpu}
 iterations=${ITERATIONS:-500}
+out=${ABLATION_DIR:-runs/ablation}
 data=../shared/data
 
 # Adaptation weights of each row (key=value; every other adaptation weight is 0). The
@@ -56,17 +57,17 @@ score() {
 for row in "${rows[@]}"; do
   case $row in
     priors)
-      score runs/ablation/priors -m dcp -m cap -m bccr
+      score "$out/priors" -m dcp -m cap -m bccr
       continue
       ;;
     pretrained)
-      score runs/ablation/pretrained -m dhr-s --weights runs/dhr-s-real/best.safetensors
+      score "$out/pretrained" -m dhr-s --weights runs/dhr-s-real/best.safetensors
       continue
       ;;
   esac
   weights_of_row=${ROWS[$row]:?unknown row $row (rows: ${!ROWS[*]})}
   config=configs/ablation-$row.toml
-  run=runs/ablation/$row
+  run=$out/$row
   # Every adaptation weight to 0, then the row's; the row's length, output folder, and one
   # validation at the end.
   script='s/^(dark_channel|bright_channel|clahe|scattering|consistency|real_consistency|mncd|contrastive) = .*/\1 = 0.0/'
