@@ -739,7 +739,7 @@ impl TrainConfig {
                 return bad(
                     "loss.reweighting",
                     format!(
-                        "KA-Net's sample reweighting acts on its pooled bottleneck feature z,                          which {name} does not have; use it with ka-net or ka-net-s"
+                        "KA-Net's sample reweighting acts on its pooled bottleneck feature z, which {name} does not have; use it with ka-net or ka-net-s"
                     ),
                 );
             }
@@ -752,7 +752,7 @@ impl TrainConfig {
                     return bad(
                         key,
                         format!(
-                            "applies to DHR's patch importance and density head, which {name}                              does not have; remove the key (KA-Net's per-sample weighting is                              `loss.reweighting`)"
+                            "applies to DHR's patch importance and density head, which {name} does not have; remove the key (KA-Net's per-sample weighting is `loss.reweighting`)"
                         ),
                     );
                 }
@@ -768,7 +768,7 @@ impl TrainConfig {
             return bad(
                 "loss.reweighting_lambda",
                 format!(
-                    "{} must be finite and > 0 (it keeps the weights from collapsing onto one                      sample)",
+                    "{} must be finite and > 0 (it keeps the weights from collapsing onto one sample)",
                     l.reweighting_lambda
                 ),
             );
@@ -777,7 +777,7 @@ impl TrainConfig {
             return bad(
                 "loss.reweighting",
                 format!(
-                    "needs train.batch >= 2 (it is {}): one sample has nothing to be weighted                      against",
+                    "needs train.batch >= 2 (it is {}): one sample has nothing to be weighted against",
                     self.train.batch
                 ),
             );
