@@ -4,28 +4,56 @@ averaged over the images of a `dehaze eval` output folder that match an input of
 set. Positive = warmer than the input. Our own helper (numpy, Pillow).
 
     python tools/colour_cast.py NAME=runs/ablation/ROW/eval-real/METHOD ...
+    python tools/colour_cast.py --pairs ../shared/data/more/paired/Dense-HAZE ...
+
+With --pairs, each argument is a pair folder (hazy/, clear/; matched by the name before the
+first '_', as the trainer pairs them) and the same two numbers are of clear minus hazy: the
+colour change a network trained on those pairs is taught.
 """
 import glob, os, sys
 import numpy as np
 from PIL import Image
-root = "../shared/data/real_hazy"
-rows = sys.argv[1:]
-for row in rows:
-    name, d = row.split("=")
-    sky, allp, n = [], [], 0
+
+
+def load(path):
+    return np.asarray(Image.open(path).convert("RGB"), dtype=np.float64)
+
+
+def shift(i, o):
+    """(bright tenth, all pixels) of mean (R - B) of o minus that of i."""
+    lum = i.mean(axis=2)
+    m = lum >= np.quantile(lum, 0.9)
+    d = (o[..., 0] - o[..., 2]) - (i[..., 0] - i[..., 2])
+    return d[m].mean(), d.mean()
+
+
+def eval_pairs(d, root="../shared/data/real_hazy"):
     for p in sorted(glob.glob(f"{d}/**/*.png", recursive=True)):
-        rel = os.path.relpath(p, d)
-        stem = os.path.splitext(rel)[0]
+        stem = os.path.splitext(os.path.relpath(p, d))[0]
         cands = glob.glob(f"{root}/{stem}.*")
-        if not cands:
-            continue
-        i = np.asarray(Image.open(cands[0]).convert("RGB"), dtype=np.float64)
-        o = np.asarray(Image.open(p).convert("RGB"), dtype=np.float64)
+        if cands:
+            yield cands[0], p
+
+
+def set_pairs(d):
+    key = lambda name: os.path.splitext(name)[0].split("_")[0]
+    clear = {key(c): c for c in os.listdir(f"{d}/clear")}
+    for h in sorted(os.listdir(f"{d}/hazy")):
+        if key(h) in clear:
+            yield f"{d}/hazy/{h}", f"{d}/clear/{clear[key(h)]}"
+
+
+args = sys.argv[1:]
+pairs_mode = bool(args) and args[0] == "--pairs"
+for arg in args[1:] if pairs_mode else args:
+    name, d = (os.path.basename(arg.rstrip("/")), arg) if pairs_mode else arg.split("=", 1)
+    sky, allp = [], []
+    for a, b in set_pairs(d) if pairs_mode else eval_pairs(d):
+        i, o = load(a), load(b)
         if i.shape != o.shape:
             continue
-        lum = i.mean(axis=2)
-        m = lum >= np.quantile(lum, 0.9)
-        di = i[..., 0] - i[..., 2]
-        do = o[..., 0] - o[..., 2]
-        sky.append((do - di)[m].mean()); allp.append((do - di).mean()); n += 1
-    print(f"{name}: n={n} warm shift (R-B) bright tenth {np.mean(sky):+.2f}, all pixels {np.mean(allp):+.2f}")
+        s, t = shift(i, o)
+        sky.append(s)
+        allp.append(t)
+    print(f"{name}: n={len(sky)} warm shift (R-B) bright tenth {np.mean(sky):+.2f}, "
+          f"all pixels {np.mean(allp):+.2f}")
