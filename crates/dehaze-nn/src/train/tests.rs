@@ -17,21 +17,27 @@ fn scene(w: u32, h: u32, phase: f32) -> image::RgbImage {
     })
 }
 
-/// A run folder with 4 RESIDE-style pairs (uniform haze over a pattern) and 2 clean images
-/// for synthesis; returns the config text.
-fn fixture(dir: &Path, iterations: u64) -> String {
+/// Writes 4 RESIDE-style pairs of `size`² pixels (uniform haze over a pattern) to
+/// `dir/pairs/P/{hazy,clear}`.
+fn write_pairs(dir: &Path, size: u32) {
     let pairs = dir.join("pairs/P");
     std::fs::create_dir_all(pairs.join("hazy")).unwrap();
     std::fs::create_dir_all(pairs.join("clear")).unwrap();
     for i in 0..4u32 {
-        let clear = scene(48, 48, i as f32);
-        let hazy = image::RgbImage::from_fn(48, 48, |x, y| {
+        let clear = scene(size, size, i as f32);
+        let hazy = image::RgbImage::from_fn(size, size, |x, y| {
             let p = clear.get_pixel(x, y);
             image::Rgb(p.0.map(|v| (0.55 * v as f32 + 0.45 * 210.0) as u8))
         });
         clear.save(pairs.join(format!("clear/000{i}.png"))).unwrap();
         hazy.save(pairs.join(format!("hazy/000{i}_a.png"))).unwrap();
     }
+}
+
+/// A run folder with 4 RESIDE-style pairs (uniform haze over a pattern) and 2 clean images
+/// for synthesis; returns the config text.
+fn fixture(dir: &Path, iterations: u64) -> String {
+    write_pairs(dir, 48);
     let clean = dir.join("clean");
     std::fs::create_dir_all(&clean).unwrap();
     scene(64, 48, 7.0).save(clean.join("a.png")).unwrap();
@@ -759,18 +765,7 @@ fn ka_net_s_speed_probe() {
     let (crop, batch) = (var("KA_CROP", 128), var("KA_BATCH", 4));
     let extra = std::env::var("KA_LOSS").unwrap_or_default();
     let t = tempfile::tempdir().unwrap();
-    let pairs = t.path().join("pairs/P");
-    std::fs::create_dir_all(pairs.join("hazy")).unwrap();
-    std::fs::create_dir_all(pairs.join("clear")).unwrap();
-    for i in 0..4u32 {
-        let clear = scene(200, 200, i as f32);
-        let hazy = image::RgbImage::from_fn(200, 200, |x, y| {
-            let p = clear.get_pixel(x, y);
-            image::Rgb(p.0.map(|v| (0.55 * v as f32 + 0.45 * 210.0) as u8))
-        });
-        clear.save(pairs.join(format!("clear/000{i}.png"))).unwrap();
-        hazy.save(pairs.join(format!("hazy/000{i}_a.png"))).unwrap();
-    }
+    write_pairs(t.path(), 200);
     let text = format!(
         "[model]\nname = \"ka-net-s\"\n[data]\npairs = [\"pairs/P\"]\nsynthetic_fraction = 0.0\n\
          crop = {crop}\n[loss]\n{extra}\n[train]\niterations = 4\nbatch = {batch}\n\
