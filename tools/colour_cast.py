@@ -6,8 +6,8 @@ set. Positive = warmer than the input. Our own helper (numpy, Pillow).
     python tools/colour_cast.py NAME=runs/ablation/ROW/eval-real/METHOD ...
     python tools/colour_cast.py --pairs ../shared/data/more/paired/Dense-HAZE ...
 
-With --pairs, each argument is a pair folder (hazy/, clear/; matched by the name before the
-first '_', as the trainer pairs them) and the same two numbers are of clear minus hazy: the
+With --pairs, each argument is a pair folder (hazy/, clear/; paired by the toolkit's name rule,
+`dehaze_core::pairing::clear_stems`) and the same two numbers are of clear minus hazy: the
 colour change a network trained on those pairs is taught.
 """
 import glob, os, sys
@@ -35,12 +35,27 @@ def eval_pairs(d, root="../shared/data/real_hazy"):
             yield cands[0], p
 
 
+def clear_stems(hazy_stem):
+    """The clear stems a hazy stem pairs with, most preferred first: the rule of
+    `dehaze_core::pairing::clear_stems` (the stem itself; `<base>_gt` for `<base>_hazy`; the id
+    before the first '_'), lower-cased."""
+    s = hazy_stem.lower()
+    out = [s]
+    if s.endswith("_hazy"):
+        out.append(s[: -len("_hazy")] + "_gt")
+    if "_" in s and s.split("_", 1)[0]:
+        out.append(s.split("_", 1)[0])
+    return out
+
+
 def set_pairs(d):
-    key = lambda name: os.path.splitext(name)[0].split("_")[0]
-    clear = {key(c): c for c in os.listdir(f"{d}/clear")}
+    clear = {}
+    for c in sorted(os.listdir(f"{d}/clear")):  # the first by name wins
+        clear.setdefault(os.path.splitext(c)[0].lower(), c)
     for h in sorted(os.listdir(f"{d}/hazy")):
-        if key(h) in clear:
-            yield f"{d}/hazy/{h}", f"{d}/clear/{clear[key(h)]}"
+        match = next((clear[s] for s in clear_stems(os.path.splitext(h)[0]) if s in clear), None)
+        if match:
+            yield f"{d}/hazy/{h}", f"{d}/clear/{match}"
 
 
 args = sys.argv[1:]
