@@ -13,6 +13,16 @@
 //!   PyTorch's default), `fan_in` read from the weight's shape: `shape[1]·k²` for the
 //!   `[out, in/groups, k, k]` convolution and `[in, out/groups, k, k]` transposed convolution
 //!   weights (Burn's rule for both), `shape[0]` for the `[in, out]` linear weight;
+//! * with one exception to "the distribution Burn gives it": the 2×2 stride-2 transposed
+//!   convolutions of the projection get the **ICNR** initialisation (Aitken et al., 2017,
+//!   "Checkerboard artifact free sub-pixel convolution"): one tap `w[i, o]` is drawn from the
+//!   law above and copied to all four positions of the kernel, so every output pixel of a 2×2
+//!   block starts with the same weights and the up-sampling starts as nearest-neighbour
+//!   followed by a 1×1 convolution. With independent taps (Burn's and PyTorch's default) the
+//!   four phases differ from the start, and the chain of six such layers prints a lattice of
+//!   periods 2, 4, 8 and 16 px into the untrained output, which L1 training removes only
+//!   slowly (`tools/lattice_probe.py`; docs/ka-net-training.md, "The lattice"). The official
+//!   checkpoint and trained files load over these values, so loading is unaffected;
 //! * the decoder's learned query table `task_query`: `N(0, 1)`;
 //! * LayerNorm and BatchNorm parameters and statistics keep their constant initial values
 //!   (γ = 1, β = 0, running mean 0, variance 1): nothing random to seed.
@@ -90,7 +100,19 @@ impl ModuleMapper for SeededInit {
         let shape: Vec<usize> = param.lazy_shape().to_vec();
         let n: usize = shape.iter().product();
         let values = match (container.as_str(), field.as_str()) {
-            ("Struct:Conv2d" | "Struct:ConvTranspose2d" | "Struct:Linear", "weight") => {
+            ("Struct:ConvTranspose2d", "weight") => {
+                let [cin, cout, k0, k1] = shape[..] else {
+                    panic!("KaNet::new_seeded: weight {module} has shape {shape:?}")
+                };
+                let fan_in = cout * k0 * k1;
+                self.fan_in.insert(module.clone(), fan_in);
+                let taps = self.uniform(cin * cout, 1.0 / (fan_in as f32).sqrt());
+                // ICNR: tap (i, o) at every kernel position; [in, out, k0, k1] row-major.
+                taps.iter()
+                    .flat_map(|&t| std::iter::repeat_n(t, k0 * k1))
+                    .collect()
+            }
+            ("Struct:Conv2d" | "Struct:Linear", "weight") => {
                 let fan_in = match shape.as_slice() {
                     [_, b, k0, k1] => b * k0 * k1,
                     [i, _] => *i,
@@ -122,6 +144,7 @@ impl ModuleMapper for SeededInit {
 #[cfg(test)]
 mod tests {
     use super::super::{KaNet, KaNetConfig};
+    use burn::prelude::*;
     use burn::store::ModuleSnapshot;
 
     /// Every tensor of the network, by Burn path, as host values.
@@ -168,6 +191,63 @@ mod tests {
         assert_eq!(
             KaNet::new_seeded(&cfg, &dev, 1).parameter_counts(),
             KaNet::new(&cfg, &dev).parameter_counts()
+        );
+    }
+
+    /// ICNR: every transposed convolution starts with its four taps equal, and the untrained
+    /// network prints no lattice on a smooth input. Measure: the mean |second difference|
+    /// between neighbouring output pixels (away from the borders) over the output's range.
+    /// The PyTorch twin at these widths gives 0.53–0.65 with independent taps (PyTorch's
+    /// default, seeds 0–3) and 0.07–0.08 with ICNR.
+    #[test]
+    fn transposed_convolutions_start_as_nearest_neighbour_up_sampling() {
+        let dev = crate::device::cpu();
+        let net = KaNet::new_seeded(&KaNetConfig::tiny(), &dev, 3);
+        let p = &net.projection;
+        for up in [
+            &p.convd32x,
+            &p.convd16x,
+            &p.convd8x,
+            &p.convd4x,
+            &p.convd2x,
+            &p.convd1x,
+        ] {
+            let v = up.weight.val().into_data().try_into_vec::<f32>().unwrap();
+            for taps in v.chunks(4) {
+                assert!(taps.iter().all(|&t| t == taps[0]), "{taps:?}");
+            }
+        }
+        let (h, w) = (64, 64);
+        let mut x = Vec::with_capacity(3 * h * w);
+        for c in 0..3 {
+            for i in 0..h {
+                for j in 0..w {
+                    let (u, v) = (j as f32 / w as f32 - 0.4, i as f32 / h as f32 - 0.5);
+                    x.push([1.5 * u, 1.6 * v, 0.8 * (u + v)][c]);
+                }
+            }
+        }
+        let x = Tensor::<4>::from_data(TensorData::new(x, [1, 3, h, w]), &dev);
+        let y = net.forward(x).0.into_data().try_into_vec::<f32>().unwrap();
+        let at = |c: usize, i: usize, j: usize| y[(c * h + i) * w + j];
+        let (mut d2, mut n, mut spread) = (0.0, 0, 0.0);
+        for c in 0..3 {
+            let (lo, hi) = y[c * h * w..(c + 1) * h * w]
+                .iter()
+                .fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+            spread += (hi - lo) / 3.0;
+            for i in 8..h - 8 {
+                for j in 8..w - 8 {
+                    d2 += (at(c, i, j - 1) - 2.0 * at(c, i, j) + at(c, i, j + 1)).abs();
+                    d2 += (at(c, i - 1, j) - 2.0 * at(c, i, j) + at(c, i + 1, j)).abs();
+                    n += 1;
+                }
+            }
+        }
+        let ratio = d2 / n as f32 / spread;
+        assert!(
+            spread > 0.01 && ratio < 0.2,
+            "lattice ratio {ratio}, spread {spread}"
         );
     }
 }
