@@ -8,7 +8,9 @@ periods are powers of two. This tool measures it, and asks whether a loss reward
       Per image, for the periods p = 2, 4, 8, 16, 32 px: the spectral energy of the luminance
       (mean removed) on the frequency column x = W/p, divided by the median energy of the
       columns W/p +- 2..4 (and the same for rows, y). A clean photo scores about 1 at every
-      period; a printed lattice scores tens to hundreds.
+      period; a printed lattice scores tens to hundreds. Then the lattice amplitude: the mean
+      |image − notch(image)| over the RGB values in [0, 1] (notch below), which a photo's own
+      content keeps near 0.003; the score finds a faint lattice, the amplitude says how strong.
 
   lattice_probe.py losses --out DIR --hazy DIR --clear DIR [--limit N]
       For each output OUT/<stem>.png (e.g. `dehaze DIR/hazy -o OUT -m ka-net-s --weights W`)
@@ -66,7 +68,10 @@ def notch(img):
 def mode_score(args):
     for path in args.images:
         s = lattice_score(luminance(path))
-        print(path, " ".join(f"p{p}: x {sx:.1f} y {sy:.1f}" for p, (sx, sy) in s.items()))
+        rgb = np.asarray(Image.open(path).convert("RGB"), dtype=np.float64) / 255.0
+        amp = np.abs(rgb - notch(rgb)).mean()
+        print(path, " ".join(f"p{p}: x {sx:.1f} y {sy:.1f}" for p, (sx, sy) in s.items()),
+              f"amplitude {amp:.4f}")
 
 
 class RandomVgg:
