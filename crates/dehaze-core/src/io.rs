@@ -153,6 +153,13 @@ impl OutputFormat {
     fn has_grey(self) -> bool {
         !matches!(self, Self::WebP)
     }
+
+    /// Whether grey with alpha can be stored as such. Elsewhere such an image is written as
+    /// RGBA: the `image` crate's TIFF encoder refuses grey+alpha, and its BMP encoder writes it
+    /// as grey without the alpha.
+    fn has_grey_alpha(self) -> bool {
+        matches!(self, Self::Png)
+    }
 }
 
 /// File extensions [`read_image`] is meant for (used when listing a folder).
@@ -498,8 +505,8 @@ pub fn write_plane(
 /// Quantises `img` into the sample layout `format` can hold.
 fn to_dynamic(img: &Decoded, format: OutputFormat) -> DynamicImage {
     let (w, h) = (img.rgb.width(), img.rgb.height());
-    let grey = img.info.grey && format.has_grey();
     let alpha = img.alpha.as_ref().filter(|_| format.has_alpha());
+    let grey = img.info.grey && format.has_grey() && (alpha.is_none() || format.has_grey_alpha());
     let sixteen = img.info.bit_depth > 8 && format.has_16_bit();
     let samples = output_samples(img, grey, alpha.is_some());
     let (w, h) = (w as u32, h as u32);

@@ -168,6 +168,54 @@ fn grey_alpha_keeps_alpha_untouched() {
     assert_eq!(written.as_luma_alpha8().expect("grey+alpha output"), &la);
 }
 
+/// Grey+alpha, 8- and 16-bit, goes out in every output format, alpha kept where the format
+/// holds it. (Found by fuzzing: the TIFF encoder refuses grey+alpha, and a decoded one could
+/// not be written as .tif; fuzz/crashes/decode_image-crash-321f8657.)
+#[test]
+fn grey_alpha_is_written_in_every_format() {
+    let la8 = ImageBuffer::from_fn(10, 6, |x, y| {
+        image::LumaA([(x * 20) as u8, (y * 40 + 3) as u8])
+    });
+    let la16 = ImageBuffer::from_fn(10, 6, |x, y| {
+        image::LumaA([x as u16 * 6000, y as u16 * 9000 + 5])
+    });
+    for src in [
+        DynamicImage::ImageLumaA8(la8),
+        DynamicImage::ImageLumaA16(la16),
+    ] {
+        for ext in ["png", "jpg", "tif", "webp", "bmp"] {
+            let (_, written) = round_trip(src.clone(), &format!("o.{ext}"));
+            assert_eq!((written.width(), written.height()), (10, 6), "{ext}");
+            let alpha_kept = ext != "jpg";
+            assert_eq!(written.color().has_alpha(), alpha_kept, "{ext}");
+            if alpha_kept {
+                // Same grey value and alpha, to the 8 bits every format holds (± 1 for the
+                // rounding of a 16-bit source).
+                let (got, want) = (written.to_rgba8(), src.to_rgba8());
+                let worst = got
+                    .iter()
+                    .zip(want.iter())
+                    .map(|(a, b)| a.abs_diff(*b))
+                    .max();
+                assert!(worst <= Some(1), "{ext}: off by {worst:?}");
+            }
+        }
+    }
+}
+
+/// The fuzz find itself: a 16×16 grey PNG whose tRNS chunk makes it grey+alpha.
+#[test]
+fn grey_trns_png_is_written_as_tiff() {
+    let input = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus/decode_image/grey-trns-tiff-crash.png");
+    let decoded = read_image(&input, &ReadOptions::default()).unwrap();
+    assert!(decoded.info.grey && decoded.alpha.is_some());
+    let dir = tmpdir();
+    let out = dir.path().join("out.tif");
+    write_image(&out, &decoded, &WriteOptions::default()).unwrap();
+    assert!(image::open(&out).unwrap().color().has_alpha());
+}
+
 #[test]
 fn rgba_alpha_passes_through() {
     let rgba = ImageBuffer::from_fn(7, 9, |x, y| {
