@@ -10,7 +10,7 @@ seconds="${1:-20}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(decode_image synth_config metrics weights train_config)
+  targets=(decode_image synth_config metrics niqe weights train_config)
 fi
 # No sanitizer: the Rust code is safe code (a panic or abort is what we look for); libjpeg's C
 # is fuzzed upstream under ASan (OSS-Fuzz). One build, all targets (the nn feature adds Burn).
