@@ -100,7 +100,7 @@ impl Net {
 
     fn restore(&self, x: Tensor<4>) -> Restored {
         match self {
-            Net::Conv(c) => restore_padded(x, 16, |t| (c.forward(t), None)),
+            Net::Conv(c) => restore_padded(x, 16, 16, |t| (c.forward(t), None)),
             Net::Real(n) => n.restore(x),
         }
     }

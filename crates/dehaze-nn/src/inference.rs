@@ -177,11 +177,21 @@ impl Network {
         values as u64 * 4
     }
 
-    /// Restores `rgb01` (`[N, 3, H, W]` in [0, 1], any H, W ≥ 1): pads to the size multiple by
-    /// reflection, runs the network with its pre- and post-processing (module docs), and crops
-    /// back to H×W.
+    /// The smallest side of the forward pass ([`Network::restore`] pads up to it): KA-Net's
+    /// [`ka_net::MIN_SIDE`]; DHR takes any multiple of its size multiple.
+    pub fn min_side(&self) -> usize {
+        match &self.model {
+            Model::KaNet(_) => ka_net::MIN_SIDE,
+            Model::Dhr(net) => net.size_multiple(),
+        }
+    }
+
+    /// Restores `rgb01` (`[N, 3, H, W]` in [0, 1], any H, W ≥ 1): pads to the size multiple
+    /// (and at least [`Network::min_side`]) by reflection, runs the network with its pre- and
+    /// post-processing (module docs), and crops back to H×W.
     pub fn restore(&self, rgb01: Tensor<4>) -> Restored {
-        restore_padded(rgb01, self.size_multiple(), |x| self.forward(x))
+        let (multiple, min_side) = (self.size_multiple(), self.min_side());
+        restore_padded(rgb01, multiple, min_side, |x| self.forward(x))
     }
 
     /// One forward pass on a padded input in [0, 1]: image in [0, 1], and DHR's patch importance
@@ -327,16 +337,19 @@ impl Network {
 }
 
 /// The padding and cropping of [`Network::restore`], around any `forward` that takes a padded
-/// `[N, 3, Hp, Wp]` (multiples of `multiple`) and returns the image at that size and optionally
+/// `[N, 3, Hp, Wp]` (multiples of `multiple`, at least `min_side`, itself a multiple) and
+/// returns the image at that size and optionally
 /// a coarser one-channel map (upsampled here, nearest, to Hp×Wp). Public so that tests can wrap
 /// small stand-in networks in exactly the processing the real ones get.
 pub fn restore_padded(
     rgb01: Tensor<4>,
     multiple: usize,
+    min_side: usize,
     forward: impl FnOnce(Tensor<4>) -> (Tensor<4>, Option<Tensor<4>>),
 ) -> Restored {
     let [n, _, h, w] = rgb01.dims();
-    let (hp, wp) = (h.next_multiple_of(multiple), w.next_multiple_of(multiple));
+    let padded = |len: usize| len.max(min_side).next_multiple_of(multiple);
+    let (hp, wp) = (padded(h), padded(w));
     let x = pad_bottom_right(rgb01, hp - h, wp - w);
     let (image, map) = forward(x);
     let crop = |t: Tensor<4>, c: usize| t.slice([0..n, 0..c, 0..h, 0..w]);

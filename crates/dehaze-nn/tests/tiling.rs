@@ -81,7 +81,7 @@ fn picture(w: usize, h: usize) -> RgbImage {
 }
 
 fn whole(net: &LocalNet, img: &RgbImage) -> (RgbImage, Vec<f32>) {
-    let r: Restored = restore_padded(image_to_tensor(img, &device()), MULTIPLE, |x| {
+    let r: Restored = restore_padded(image_to_tensor(img, &device()), MULTIPLE, MULTIPLE, |x| {
         net.forward_with_map(x)
     });
     let map = r
@@ -99,7 +99,7 @@ fn tiled(net: &LocalNet, img: &RgbImage, spec: &TileSpec) -> (RgbImage, Vec<f32>
         MULTIPLE,
         spec,
         &device(),
-        |x| restore_padded(x, MULTIPLE, |t| net.forward_with_map(t)),
+        |x| restore_padded(x, MULTIPLE, MULTIPLE, |t| net.forward_with_map(t)),
         |_, _| {},
     );
     (r.image, r.importance.unwrap().into_vec())
@@ -187,9 +187,12 @@ fn one_tile_is_the_whole_pass() {
 fn padding_reflects_and_crops_back() {
     let net = LocalNet::new(&device());
     let small = picture(13, 6);
-    let r = restore_padded(image_to_tensor(&small, &device()), MULTIPLE, |x| {
-        net.forward_with_map(x)
-    });
+    let r = restore_padded(
+        image_to_tensor(&small, &device()),
+        MULTIPLE,
+        MULTIPLE,
+        |x| net.forward_with_map(x),
+    );
     assert_eq!(r.image.dims(), [1, 3, 6, 13]);
     assert_eq!(r.importance.as_ref().unwrap().dims(), [1, 1, 6, 13]);
     // The same picture padded by hand to 16×8: rows 6, 7 reflect rows 4, 3; columns 13..16

@@ -48,6 +48,11 @@ use projection::{Head, Projection};
 /// embedding, plus the decoder's extra stride-2 embedding handled by cropping).
 pub const SIZE_MULTIPLE: usize = 16;
 
+/// The smallest side of an input (a multiple of [`SIZE_MULTIPLE`]): below it a token grid of
+/// the encoder is smaller than its attention's spatial-reduction kernel and the forward pass
+/// fails (32 does, 48 works, for every width). Inference pads smaller images up to it.
+pub const MIN_SIDE: usize = 48;
+
 /// The names of the configurations meant for training and the command line (`[model] name`,
 /// `--method`), in the order they should be listed: `ka-net` ([`KaNetConfig::official`]) and
 /// `ka-net-s` ([`KaNetConfig::small`]). They are the names of the registry's KA-Net rows

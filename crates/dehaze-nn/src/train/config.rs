@@ -108,18 +108,13 @@ pub enum NetworkConfig {
     KaNet(KaNetConfig),
 }
 
-/// The smallest side of a KA-Net input (a multiple of [`ka_net::SIZE_MULTIPLE`]): below it a
-/// token grid of the encoder is smaller than its attention's spatial-reduction kernel and the
-/// forward pass fails (32 does, 48 works, for every width).
-pub const KA_NET_MIN_SIDE: usize = 48;
-
 impl NetworkConfig {
     /// The smallest side an input may have (crops, validation images): DHR takes any positive
-    /// multiple of its size multiple, KA-Net [`KA_NET_MIN_SIDE`].
+    /// multiple of its size multiple, KA-Net [`ka_net::MIN_SIDE`].
     pub fn min_side(&self) -> usize {
         match self {
             NetworkConfig::Dhr(c) => c.size_multiple(),
-            NetworkConfig::KaNet(_) => KA_NET_MIN_SIDE,
+            NetworkConfig::KaNet(_) => ka_net::MIN_SIDE,
         }
     }
 }
