@@ -31,12 +31,19 @@ use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyInt};
 
-/// The weights compiled into the module: the same file the `dehaze` binary bundles
-/// (`crates/dehaze-cli/src/bundled.rs`), so `method="dhr-s"` runs without `weights=`.
-const BUNDLED: BundledWeights = BundledWeights::new(&[(
-    NetworkKind::DhrS,
-    include_bytes!("../../../models/dhr-s.safetensors"),
-)]);
+/// The weights compiled into the module: the same files the `dehaze` binary bundles
+/// (`crates/dehaze-cli/src/bundled.rs`), so `method="dhr-s"` and `method="ka-net-s"` run
+/// without `weights=`.
+const BUNDLED: BundledWeights = BundledWeights::new(&[
+    (
+        NetworkKind::DhrS,
+        include_bytes!("../../../models/dhr-s.safetensors"),
+    ),
+    (
+        NetworkKind::KaNetS,
+        include_bytes!("../../../models/ka-net-s.safetensors"),
+    ),
+]);
 
 /// The sample types an image array may have; the result has the same.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -287,7 +294,7 @@ struct Restorer {
 #[pymethods]
 impl Restorer {
     /// Loads `method` (a prior: dcp, cap, bccr; a network: ka-net, ka-net-s, dhr-s, dhr-b)
-    /// with the network options: `weights` (a file; default the bundled ones, DHR-S only),
+    /// with the network options: `weights` (a file; default the bundled ones, DHR-S and KA-Net-S),
     /// `device` ("cpu", or a backend this build has), `max_memory` (bytes or "2G": larger
     /// images run in tiles), `network_size` ("full", or a long side in pixels for a downscaled
     /// pass with guided upsampling).

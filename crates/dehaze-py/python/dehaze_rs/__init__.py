@@ -34,7 +34,7 @@ def dehaze(img, method="dcp", **options):
 
     ``method``: a prior (``"dcp"``, ``"cap"``, ``"bccr"``) or a network (``"ka-net"``,
     ``"ka-net-s"``, ``"dhr-s"``, ``"dhr-b"``; ``dehaze_rs.methods()`` lists them). ``options`` are those of
-    :class:`Restorer`: ``weights`` (a file; DHR-S has bundled weights), ``device``,
+    :class:`Restorer`: ``weights`` (a file; DHR-S and KA-Net-S have bundled weights), ``device``,
     ``max_memory``, ``network_size``.
 
     Raises ``ValueError`` for a bad array or option, ``OSError`` for weights that cannot be
