@@ -170,7 +170,7 @@ fn grey_alpha_keeps_alpha_untouched() {
 
 /// Grey+alpha, 8- and 16-bit, goes out in every output format, alpha kept where the format
 /// holds it. (Found by fuzzing: the TIFF encoder refuses grey+alpha, and a decoded one could
-/// not be written as .tif; fuzz/crashes/decode_image-crash-321f8657.)
+/// not be written as .tif; fuzz/corpus/decode_image/grey-trns-tiff-crash.png.)
 #[test]
 fn grey_alpha_is_written_in_every_format() {
     let la8 = ImageBuffer::from_fn(10, 6, |x, y| {
