@@ -29,17 +29,22 @@ fn no_output(d: &Path) {
     assert!(outputs.is_empty(), "outputs were written: {outputs:?}");
 }
 
+/// Runs `method` on in.png without `--weights`, checks it is refused as a usage error (exit 2)
+/// that names `--weights FILE`, and returns the message.
+fn refused_without_weights(method: &str, d: &Path) -> String {
+    let out = dehaze(&["in.png", "-m", method], d);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{method}: {err}");
+    assert!(err.contains("--weights FILE"), "{method}: {err}");
+    err
+}
+
 #[test]
 fn networks_without_weights_are_refused_with_how_to_get_them() {
     let dir = with_picture();
     let d = dir.path();
-    let out = dehaze(&["in.png", "-m", "ka-net"], d);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(
-        err.contains("ka-net") && err.contains("--weights FILE"),
-        "{err}"
-    );
+    let err = refused_without_weights("ka-net", d);
+    assert!(err.contains("ka-net"), "{err}");
     assert!(err.contains("official checkpoint"), "{err}");
     assert!(
         err.contains("random"),
@@ -47,11 +52,9 @@ fn networks_without_weights_are_refused_with_how_to_get_them() {
     );
 
     // dhr-s and ka-net-s have weights built in (models/); dhr-b has none.
-    let out = dehaze(&["in.png", "-m", "dhr-b"], d);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "dhr-b: {err}");
+    let err = refused_without_weights("dhr-b", d);
     assert!(
-        err.contains("dehaze train --config configs/dhr-b.toml") && err.contains("--weights FILE"),
+        err.contains("dehaze train --config configs/dhr-b.toml"),
         "{err}"
     );
     no_output(d);
