@@ -295,18 +295,9 @@ impl Dhr {
             ch == 3 && h % m == 0 && w % m == 0 && h > 0 && w > 0,
             "DHR input must be [N, 3, H, W] with H, W positive multiples of {m}; got [_, {ch}, {h}, {w}]"
         );
-        let mut skips = Vec::with_capacity(3);
-        let mut f = self.intro.forward(x.clone());
-        for (enc, down) in self.encoders.iter().zip(&self.downs) {
-            let e = enc.forward(f);
-            skips.push(e.clone());
-            f = down.forward(e);
-        }
-        f = self.middle.forward(f);
-        if let Some(attn) = &self.attention {
-            f = attn.forward(f);
-        }
-        let rho = self.head.forward(f.clone());
+        let Encoded { skips, bottom, .. } = self.encode(x.clone(), false);
+        let rho = self.head.forward(bottom.clone());
+        let mut f = bottom;
         let importance = patch_importance(rho.clone(), self.config.tau);
         for l in (0..3).rev() {
             let up = self.ups[l].forward(f) + skips[l].clone();
@@ -327,6 +318,54 @@ impl Dhr {
     pub fn size_multiple(&self) -> usize {
         self.config.size_multiple()
     }
+
+    /// The encoder half of [`Dhr::forward`]: the intro convolution (kept only if asked: the
+    /// restoration does not need it, and holding it costs a full-resolution map), the three
+    /// encoder stages (the decoder's skips) and the bottom (middle stage, then attention).
+    fn encode(&self, x: Tensor<4>, keep_intro: bool) -> Encoded {
+        let mut f = self.intro.forward(x);
+        let intro = keep_intro.then(|| f.clone());
+        let mut skips = Vec::with_capacity(3);
+        for (enc, down) in self.encoders.iter().zip(&self.downs) {
+            let e = enc.forward(f);
+            skips.push(e.clone());
+            f = down.forward(e);
+        }
+        f = self.middle.forward(f);
+        if let Some(attn) = &self.attention {
+            f = attn.forward(f);
+        }
+        Encoded {
+            intro,
+            skips,
+            bottom: f,
+        }
+    }
+
+    /// The encoder's five feature maps of `x` (`[N, 3, H, W]` in [0, 1], H and W multiples of
+    /// [`Dhr::size_multiple`]): the intro convolution and the first encoder stage at scale 1,
+    /// the second and third stages at 1/2 and 1/4, the bottom at 1/8. With trained weights
+    /// these are features learned for dehazing, the candidate stand-in for VGG19 in the
+    /// contrastive losses ([`crate::losses::FeatureExtractor`]).
+    pub fn encoder_features(&self, x: Tensor<4>) -> [Tensor<4>; 5] {
+        let Encoded {
+            intro,
+            skips,
+            bottom,
+        } = self.encode(x, true);
+        let [s0, s1, s2]: [Tensor<4>; 3] = skips
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("three encoder stages"));
+        let intro = intro.unwrap_or_else(|| unreachable!("asked for"));
+        [intro, s0, s1, s2, bottom]
+    }
+}
+
+/// What [`Dhr::encode`] gives.
+struct Encoded {
+    intro: Option<Tensor<4>>,
+    skips: Vec<Tensor<4>>,
+    bottom: Tensor<4>,
 }
 
 #[cfg(test)]

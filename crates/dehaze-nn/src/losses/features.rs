@@ -8,7 +8,7 @@
 //! normalised with the ImageNet mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225), as
 //! the weights expect. H and W must be at least 16 (four poolings).
 //!
-//! Two sources of weights, and [`FeatureExtractor::describe`] always says which one is used:
+//! Three sources of weights, and [`FeatureExtractor::describe`] always says which one is used:
 //!
 //! * **A file the user supplies**: torchvision's `vgg19` state dict converted to safetensors
 //!   (keys `features.{0,2,5,7,10,12,14,16,19,21,23,25,28}.weight/bias`; other keys such as the
@@ -24,6 +24,14 @@
 //!   six images per step go through φ). [`FeatureExtractor::seeded`] takes any widths,
 //!   including [`VggWidths::VGG19`]. This is *not* a pretrained network and is never labelled
 //!   one.
+//! * **A DHR weights file** (one `dehaze train` wrote; told apart by its `dehaze.model = "dhr"`
+//!   metadata): not VGG19 at all, but the frozen encoder of that network
+//!   ([`Dhr::encoder_features`]: intro, three encoder stages, bottom, at scales 1, 1, 1/2,
+//!   1/4, 1/8) in place of relu1_1…relu5_1, with the same layer weights. Our offline candidate
+//!   for learned features (issue 10, point 4): a network trained on the synthetic task has
+//!   filters that respond to haze and to image structure, where random filters respond to
+//!   neither. Its input is the image in [0, 1] as the network was trained on it (no ImageNet
+//!   normalisation); H and W must be multiples of the network's size multiple.
 //!
 //! Frozen: the weights are plain tensors, not module parameters, and never require gradients,
 //! so no optimiser can update them and backward never computes their gradients; gradients do
@@ -40,7 +48,10 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use safetensors::{Dtype, SafeTensors};
 
-use crate::weights::WeightsError;
+use burn::module::Module;
+
+use crate::dhr::Dhr;
+use crate::weights::{WeightsError, KEY_MODEL};
 
 /// Names of the five outputs, in order.
 pub const LAYER_NAMES: [&str; 5] = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"];
@@ -92,6 +103,11 @@ pub enum FeatureSource {
         /// The widths.
         widths: VggWidths,
     },
+    /// The frozen encoder of the DHR network saved in this file.
+    DhrEncoder {
+        /// The file.
+        path: PathBuf,
+    },
 }
 
 /// One frozen 3×3 convolution.
@@ -101,13 +117,28 @@ struct FrozenConv {
     bias: Tensor<1>,
 }
 
-/// The frozen VGG19-topology feature extractor φ.
+/// The frozen feature extractor φ.
 #[derive(Debug, Clone)]
 pub struct FeatureExtractor {
+    backbone: Backbone,
+    source: FeatureSource,
+}
+
+/// The network behind φ.
+#[derive(Debug, Clone)]
+enum Backbone {
+    /// VGG19's topology.
+    Vgg(Box<Vgg>),
+    /// A DHR network's encoder, its parameters out of autodiff.
+    DhrEncoder(Box<Dhr>),
+}
+
+/// VGG19's convolutions, with the ImageNet normalisation of the input.
+#[derive(Debug, Clone)]
+struct Vgg {
     convs: Vec<FrozenConv>,
     mean: Tensor<4>,
     std: Tensor<4>,
-    source: FeatureSource,
 }
 
 impl FeatureExtractor {
@@ -181,12 +212,34 @@ impl FeatureExtractor {
         Self::assemble(convs, FeatureSource::Seeded { seed, widths }, device)
     }
 
-    /// The weights of `path` when given, otherwise the seeded extractor with
+    /// The frozen encoder of the DHR network saved at `path` ([`Dhr::save`]'s format).
+    pub fn from_dhr_weights(path: &Path, device: &Device) -> Result<Self, WeightsError> {
+        let net = Dhr::load(path, device)?.no_grad();
+        Ok(Self {
+            backbone: Backbone::DhrEncoder(Box::new(net)),
+            source: FeatureSource::DhrEncoder {
+                path: path.to_path_buf(),
+            },
+        })
+    }
+
+    /// The extractor of the file at `path`: a DHR weights file (`dehaze.model = "dhr"` in its
+    /// safetensors metadata) gives that network's frozen encoder, any other file is read as
+    /// torchvision's vgg19 state dict.
+    pub fn from_file(path: &Path, device: &Device) -> Result<Self, WeightsError> {
+        if is_dhr_weights(path) {
+            Self::from_dhr_weights(path, device)
+        } else {
+            Self::from_vgg19_safetensors(path, device)
+        }
+    }
+
+    /// The extractor of `path` when given ([`Self::from_file`]), otherwise the seeded one with
     /// [`VggWidths::SEEDED_DEFAULT`] and [`Self::DEFAULT_SEED`]. Callers should log
     /// [`Self::describe`] so that a run states which one it used.
     pub fn load_or_seeded(path: Option<&Path>, device: &Device) -> Result<Self, WeightsError> {
         match path {
-            Some(p) => Self::from_vgg19_safetensors(p, device),
+            Some(p) => Self::from_file(p, device),
             None => Ok(Self::seeded(
                 VggWidths::SEEDED_DEFAULT,
                 Self::DEFAULT_SEED,
@@ -199,9 +252,7 @@ impl FeatureExtractor {
         let mean = Tensor::<1>::from_floats(IMAGENET_MEAN, device).reshape([1, 3, 1, 1]);
         let std = Tensor::<1>::from_floats(IMAGENET_STD, device).reshape([1, 3, 1, 1]);
         Self {
-            convs,
-            mean,
-            std,
+            backbone: Backbone::Vgg(Box::new(Vgg { convs, mean, std })),
             source,
         }
     }
@@ -222,39 +273,58 @@ impl FeatureExtractor {
                 "feature extractor: seeded random VGG19-topology network (seed {seed:#x}, widths \
                  {widths}); NOT pretrained: no VGG19 weights file was given"
             ),
+            FeatureSource::DhrEncoder { path } => format!(
+                "feature extractor: the frozen encoder of the DHR network in {} (intro, three \
+                 encoder stages, bottom; not VGG19)",
+                path.display()
+            ),
         }
     }
 
     /// The same extractor with its tensors on `device`.
     pub fn to_device(self, device: &Device) -> Self {
+        let backbone = match self.backbone {
+            Backbone::Vgg(vgg) => Backbone::Vgg(Box::new(Vgg {
+                convs: vgg
+                    .convs
+                    .into_iter()
+                    .map(|c| FrozenConv {
+                        weight: c.weight.to_device(device),
+                        bias: c.bias.to_device(device),
+                    })
+                    .collect(),
+                mean: vgg.mean.to_device(device),
+                std: vgg.std.to_device(device),
+            })),
+            // Moving a module can put its parameters back under autodiff; freeze again.
+            Backbone::DhrEncoder(net) => {
+                Backbone::DhrEncoder(Box::new(net.to_device(device).no_grad()))
+            }
+        };
         Self {
-            convs: self
-                .convs
-                .into_iter()
-                .map(|c| FrozenConv {
-                    weight: c.weight.to_device(device),
-                    bias: c.bias.to_device(device),
-                })
-                .collect(),
-            mean: self.mean.to_device(device),
-            std: self.std.to_device(device),
+            backbone,
             source: self.source,
         }
     }
 
-    /// relu1_1…relu5_1 of `x`, an RGB batch `[N, 3, H, W]` in [0, 1] with H, W ≥ 16.
-    /// Differentiable with respect to `x`; the weights are constants.
+    /// The five feature maps of `x`, an RGB batch `[N, 3, H, W]` in [0, 1] (VGG19: relu1_1…
+    /// relu5_1, H, W ≥ 16; DHR encoder: see the module docs). Differentiable with respect to
+    /// `x`; the weights are constants.
     pub fn forward(&self, x: Tensor<4>) -> FeatureMaps {
+        let Vgg { convs, mean, std } = match &self.backbone {
+            Backbone::Vgg(vgg) => &**vgg,
+            Backbone::DhrEncoder(net) => return net.encoder_features(x),
+        };
         let [_, c, h, w] = x.dims();
         assert!(
             c == 3 && h >= 16 && w >= 16,
             "feature extractor needs [N, 3, H>=16, W>=16] images, got {:?}",
             x.dims()
         );
-        let mut h = (x - self.mean.clone()) / self.std.clone();
+        let mut h = (x - mean.clone()) / std.clone();
         let mut outputs = Vec::with_capacity(5);
         let options = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
-        for (i, conv) in self.convs.iter().enumerate() {
+        for (i, conv) in convs.iter().enumerate() {
             let idx = VGG19_CONV_INDICES[i];
             h = relu(conv2d(
                 h,
@@ -276,8 +346,25 @@ impl FeatureExtractor {
 
     #[cfg(test)]
     fn weights(&self) -> impl Iterator<Item = &Tensor<4>> {
-        self.convs.iter().map(|c| &c.weight)
+        let convs = match &self.backbone {
+            Backbone::Vgg(vgg) => &vgg.convs[..],
+            Backbone::DhrEncoder(_) => &[],
+        };
+        convs.iter().map(|c| &c.weight)
     }
+}
+
+/// Whether `path` is a safetensors file whose metadata names a DHR network (unreadable or
+/// other files are not: the VGG19 reader then gives the error).
+fn is_dhr_weights(path: &Path) -> bool {
+    std::fs::read(path).is_ok_and(|bytes| {
+        SafeTensors::read_metadata(&bytes).is_ok_and(|(_, meta)| {
+            meta.metadata()
+                .as_ref()
+                .and_then(|m| m.get(KEY_MODEL))
+                .is_some_and(|m| m == "dhr")
+        })
+    })
 }
 
 /// A float32/float64 tensor of `st` as f32 values with its shape.
@@ -397,6 +484,70 @@ mod tests {
             assert!(!w.is_require_grad());
             assert!(w.grad(&grads).is_none(), "a frozen weight got a gradient");
         }
+    }
+
+    #[test]
+    fn a_dhr_weights_file_gives_its_frozen_encoder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stage1.safetensors");
+        let cfg = crate::dhr::DhrConfig::small();
+        crate::dhr::Dhr::new_seeded(&cfg, &cpu(), 5)
+            .save(&path)
+            .unwrap();
+        let ad = cpu().autodiff();
+        // Told apart from a VGG19 file by its metadata, through the trainer's entry point.
+        let fx = FeatureExtractor::load_or_seeded(Some(&path), &ad).unwrap();
+        assert_eq!(
+            fx.source(),
+            &FeatureSource::DhrEncoder { path: path.clone() }
+        );
+        assert!(
+            fx.describe().contains("frozen encoder"),
+            "{}",
+            fx.describe()
+        );
+        let x = Tensor::<4>::random(
+            [1, 3, 32, 32],
+            burn::tensor::Distribution::Uniform(0.0, 1.0),
+            &ad,
+        )
+        .require_grad();
+        let feats = fx.forward(x.clone());
+        let c = cfg.width;
+        let shapes = [[1, c, 32, 32], [1, c, 32, 32], [1, 2 * c, 16, 16]];
+        let shapes = [
+            shapes[0],
+            shapes[1],
+            shapes[2],
+            [1, 4 * c, 8, 8],
+            [1, 8 * c, 4, 4],
+        ];
+        for (f, shape) in feats.iter().zip(shapes) {
+            assert_eq!(f.dims(), shape);
+        }
+        let loss = feats
+            .into_iter()
+            .map(|f| f.mean())
+            .reduce(|a, b| a + b)
+            .unwrap();
+        let grads = loss.backward();
+        assert_finite_nonzero("input grad", &host(x.grad(&grads).expect("input gradient")));
+        // Frozen: no parameter of the encoder is under autodiff.
+        let Backbone::DhrEncoder(net) = &fx.backbone else {
+            unreachable!("a DHR encoder")
+        };
+        struct Trainable(usize);
+        impl burn::module::ModuleVisitor for Trainable {
+            fn visit_float<const D: usize>(&mut self, p: &burn::module::Param<Tensor<D>>) {
+                self.0 += usize::from(p.val().is_require_grad());
+            }
+        }
+        let mut trainable = Trainable(0);
+        net.visit(&mut trainable);
+        assert_eq!(
+            trainable.0, 0,
+            "parameters of the frozen encoder require gradients"
+        );
     }
 
     #[test]

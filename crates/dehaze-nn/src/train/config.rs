@@ -274,8 +274,10 @@ pub struct LossSection {
     pub mncd: f64,
     /// Weight of the Gaussian perceptual contrastive loss, SYSTEMS.md §1.3 (`crate::losses`).
     pub contrastive: f64,
-    /// VGG19 weights (torchvision's, as safetensors) for the contrastive terms' features;
-    /// without it they use the seeded stand-in extractor (the log says which).
+    /// The contrastive terms' features: VGG19 weights (torchvision's, as safetensors), or a
+    /// DHR weights file, whose frozen encoder is then the extractor
+    /// ([`crate::losses::FeatureExtractor::from_file`]); without it they use the seeded
+    /// stand-in extractor (the log says which).
     pub features: Option<PathBuf>,
     /// KA-Net only: weight the per-sample reconstruction losses by the StableNet-style sample
     /// weights learned on the pooled bottleneck feature `z` (SYSTEMS.md §1.3 (b),
