@@ -15,7 +15,8 @@ import os
 import sys
 
 ROWS = ["priors", "pretrained", "consistency", "dark", "bright", "channels", "clahe", "full",
-        "full2000", "scattering", "strong", "mncd", "gauss"]
+        "full2000", "scattering", "strong", "mncd", "gauss",
+        "mncd-enc", "gauss-enc"]
 REAL = [("fade", "FADE ↓", 3), ("niqe_y", "NIQE-Y ↓", 3), ("brisque", "BRISQUE ↓", 2),
         ("entropy", "entropy ↑", 3)]
 PAIRED = [("psnr_rgb", "PSNR ↑", 2), ("ssim_rgb_gauss", "SSIM ↑", 3)]

@@ -9,10 +9,10 @@
 #
 # Rows (default: all, in this order): priors (DCP, CAP, BCCR; no training), pretrained (the
 # stage-1 weights, no training), full, consistency, dark, bright, channels, clahe, scattering,
-# strong, mncd, gauss. A trained row writes configs/ablation-ROW.toml (git-ignored; beside the
-# base config so its relative paths hold) and OUT/ROW/ (training run, eval-real/,
-# eval-paired/SET/; OUT = $ABLATION_DIR, default runs/ablation). A row whose weights exist is
-# only re-scored; a killed row resumes. `python3 tools/ablation_table.py OUT` prints the table.
+# strong, mncd, gauss, mncd-enc, gauss-enc. A trained row writes configs/ablation-ROW.toml
+# (git-ignored; beside the base config so its relative paths hold) and OUT/ROW/ (training run,
+# eval-real/, eval-paired/SET/; OUT = $ABLATION_DIR, default runs/ablation). A row whose
+# weights exist is only re-scored; a killed row resumes. `python3 tools/ablation_table.py OUT` prints the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${DEHAZE:-dehaze}
@@ -34,9 +34,14 @@ declare -A ROWS=(
   [strong]="consistency=1.0 real_consistency=0.1 dark_channel=4.0 bright_channel=1.0 clahe=1.0 scattering=5.0"
   [mncd]="consistency=1.0 real_consistency=0.5 dark_channel=1.0 bright_channel=0.5 clahe=1.0 mncd=0.1"
   [gauss]="consistency=1.0 real_consistency=0.5 dark_channel=1.0 bright_channel=0.5 clahe=1.0 contrastive=0.1"
+  [mncd-enc]="consistency=1.0 real_consistency=0.5 dark_channel=1.0 bright_channel=0.5 clahe=1.0 mncd=0.1 features=enc"
+  [gauss-enc]="consistency=1.0 real_consistency=0.5 dark_channel=1.0 bright_channel=0.5 clahe=1.0 contrastive=0.1 features=enc"
 )
+# `features=enc`: the contrastive terms' features from the frozen encoder of the stage-1
+# weights (loss.features = a DHR weights file) instead of the seeded VGG19 stand-in.
+stage1=runs/dhr-s-real/best.safetensors
 rows=("$@")
-[ ${#rows[@]} -gt 0 ] || rows=(priors pretrained full consistency dark bright channels clahe scattering strong mncd gauss)
+[ ${#rows[@]} -gt 0 ] || rows=(priors pretrained full consistency dark bright channels clahe scattering strong mncd gauss mncd-enc gauss-enc)
 
 # score OUT METHOD-FLAGS...: `dehaze eval` on the real hazy set and on each paired set.
 score() {
@@ -61,7 +66,7 @@ for row in "${rows[@]}"; do
       continue
       ;;
     pretrained)
-      score "$out/pretrained" -m dhr-s --weights runs/dhr-s-real/best.safetensors
+      score "$out/pretrained" -m dhr-s --weights "$stage1"
       continue
       ;;
   esac
@@ -76,6 +81,10 @@ for row in "${rows[@]}"; do
     sed -E "/^\[validation\]/,/^\[/ s/^interval = .*/interval = $iterations/" |
     sed -E "s#^dir = .*#dir = \"../$run\"#" >"$config.tmp"
   for kv in $weights_of_row; do
+    if [ "$kv" = features=enc ]; then
+      sed -i -E "s#^\[loss\]#[loss]\nfeatures = \"../$stage1\"#" "$config.tmp"
+      continue
+    fi
     sed -i -E "s/^${kv%%=*} = .*/${kv%%=*} = ${kv#*=}/" "$config.tmp"
   done
   mv "$config.tmp" "$config"
