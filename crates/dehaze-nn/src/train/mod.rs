@@ -303,6 +303,12 @@ fn train<M: Trainable>(
             } else {
                 None
             };
+            if let Some(f) = &features {
+                obs.note(&format!(
+                    "adaptation's contrastive features: {}",
+                    f.describe()
+                ));
+            }
             obs.note(&format!(
                 "adaptation from {} ({} real hazy photos)",
                 a.init.display(),

@@ -426,11 +426,15 @@ fn adaptation_fine_tunes_from_the_pretrained_weights_with_every_term() {
 
     let all = "dark_channel = 1.0\nbright_channel = 0.5\nclahe = 1.0\nconsistency = 1.0\n\
                real_consistency = 1.0\nmncd = 0.1\ncontrastive = 0.1\nscattering = 1.0";
+    // The contrastive terms on the pre-trained network's frozen encoder (`loss.features`).
     let adapt_text = format!(
         "{}{}",
         text.replace(
             "crop = 32\n\n[loss]",
-            "crop = 32\nreal_hazy = [\"real\"]\n\n[loss]"
+            &format!(
+                "crop = 32\nreal_hazy = [\"real\"]\n\n[loss]\nfeatures = {:?}",
+                pre.weights.display().to_string()
+            )
         ),
         adapt_section(&pre.weights, all)
     );
@@ -448,6 +452,10 @@ fn adaptation_fine_tunes_from_the_pretrained_weights_with_every_term() {
     let joined = notes.join("\n");
     assert!(joined.contains("adaptation from"), "{joined}");
     assert!(joined.contains("3 real hazy photos"), "{joined}");
+    assert!(
+        joined.contains("features: feature extractor: the frozen encoder of the DHR network"),
+        "{joined}"
+    );
     // Every term was computed and logged, and the log has the adaptation column.
     for name in adapt::TERM_NAMES {
         assert!(
