@@ -33,12 +33,13 @@
 //!   neither. Its input is the image in [0, 1] as the network was trained on it (no ImageNet
 //!   normalisation); H and W must be multiples of the network's size multiple.
 //!
-//! Frozen: the weights are plain tensors, not module parameters, and never require gradients,
-//! so no optimiser can update them and backward never computes their gradients; gradients do
-//! flow through them to the input image.
+//! Frozen: the VGG weights are plain tensors, not module parameters, and the DHR encoder's
+//! parameters are taken out of autodiff (`Module::no_grad`), so no optimiser can update them and
+//! backward never computes their gradients; gradients do flow through them to the input image.
 
 use std::path::{Path, PathBuf};
 
+use burn::module::Module;
 use burn::tensor::activation::relu;
 use burn::tensor::module::{conv2d, max_pool2d};
 use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
@@ -47,8 +48,6 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use safetensors::{Dtype, SafeTensors};
-
-use burn::module::Module;
 
 use crate::dhr::Dhr;
 use crate::weights::{WeightsError, KEY_MODEL};
