@@ -463,6 +463,19 @@ mod tests {
         }
     }
 
+    /// Backward of the sum of the maps' means; asserts that a finite, nonzero gradient reaches
+    /// `x`, the input the maps were computed from.
+    fn backward_to_the_input(feats: FeatureMaps, x: &Tensor<4>) -> burn::tensor::Gradients {
+        let loss = feats
+            .into_iter()
+            .map(|f| f.mean())
+            .reduce(|a, b| a + b)
+            .unwrap();
+        let grads = loss.backward();
+        assert_finite_nonzero("input grad", &host(x.grad(&grads).expect("input gradient")));
+        grads
+    }
+
     #[test]
     fn frozen_weights_but_gradients_reach_the_input() {
         let ad = cpu().autodiff();
@@ -470,15 +483,7 @@ mod tests {
         let x = Tensor::<4>::ones([1, 3, 16, 16], &ad)
             .mul_scalar(0.5)
             .require_grad();
-        let feats = fx.forward(x.clone());
-        let loss = feats
-            .into_iter()
-            .map(|f| f.mean())
-            .reduce(|a, b| a + b)
-            .unwrap();
-        let grads = loss.backward();
-        let gx = x.grad(&grads).expect("input gradient");
-        assert_finite_nonzero("input grad", &host(gx));
+        let grads = backward_to_the_input(fx.forward(x.clone()), &x);
         for w in fx.weights() {
             assert!(!w.is_require_grad());
             assert!(w.grad(&grads).is_none(), "a frozen weight got a gradient");
@@ -524,13 +529,7 @@ mod tests {
         for (f, shape) in feats.iter().zip(shapes) {
             assert_eq!(f.dims(), shape);
         }
-        let loss = feats
-            .into_iter()
-            .map(|f| f.mean())
-            .reduce(|a, b| a + b)
-            .unwrap();
-        let grads = loss.backward();
-        assert_finite_nonzero("input grad", &host(x.grad(&grads).expect("input gradient")));
+        backward_to_the_input(feats, &x);
         // Frozen: no parameter of the encoder is under autodiff.
         let Backbone::DhrEncoder(net) = &fx.backbone else {
             unreachable!("a DHR encoder")
