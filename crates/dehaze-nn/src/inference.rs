@@ -89,7 +89,7 @@ impl Network {
             }
             Architecture::Dhr(_) => {
                 if format != WeightsFormat::Safetensors {
-                    return Err(file_error(
+                    return Err(WeightsError::file(
                         path,
                         "DHR weights are safetensors files (written by `dehaze train`); this is a \
                          PyTorch checkpoint",
@@ -107,9 +107,9 @@ impl Network {
             let (got, want) = (net.num_params(), kind.num_params());
             if got != want {
                 let other = use_instead(kind, |k| k.has_importance() && k.num_params() == got);
-                return Err(file_error(
+                return Err(WeightsError::file(
                     path,
-                    &format!(
+                    format!(
                         "holds a DHR with {got} parameters, but {} has {want}{other}",
                         kind.name()
                     ),
@@ -128,9 +128,9 @@ impl Network {
     ) -> Result<Self, WeightsError> {
         // The loaders read files; a bundled network is a few MB, written once per process.
         let named = |e: std::io::Error| {
-            file_error(
+            WeightsError::file(
                 Path::new(&format!("<bundled {}>", kind.name())),
-                &e.to_string(),
+                e.to_string(),
             )
         };
         let mut file = tempfile::Builder::new()
@@ -227,9 +227,9 @@ pub fn check_ka_net_widths(
             let metadata = crate::weights::safetensors_metadata(path)?.unwrap_or_default();
             // Files of `KaNet::save` always record their widths: this is another network.
             if let Some(model) = metadata.get(KEY_MODEL) {
-                return Err(file_error(
+                return Err(WeightsError::file(
                     path,
-                    &format!(
+                    format!(
                         "holds a `{model}` model ({KEY_MODEL} in its metadata), not KA-Net; \
                          {kind} needs KA-Net widths {:?}",
                         want.dims
@@ -247,9 +247,9 @@ pub fn check_ka_net_widths(
         return Ok(());
     }
     let other = use_instead(kind, |k| k.ka_net_config().as_ref() == Some(&got));
-    Err(file_error(
+    Err(WeightsError::file(
         path,
-        &format!(
+        format!(
             "holds KA-Net widths {:?} ({recorded}), but {kind} has widths {:?}{other}",
             got.dims, want.dims
         ),
@@ -453,19 +453,19 @@ pub enum WeightsFormat {
 /// naming the file.
 pub fn sniff_weights(path: &Path) -> Result<WeightsFormat, WeightsError> {
     use std::io::Read;
-    let mut file =
-        std::fs::File::open(path).map_err(|e| file_error(path, &format!("cannot open: {e}")))?;
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| WeightsError::file(path, format!("cannot open: {e}")))?;
     let len = file
         .metadata()
-        .map_err(|e| file_error(path, &format!("cannot read: {e}")))?
+        .map_err(|e| WeightsError::file(path, format!("cannot read: {e}")))?
         .len();
     if len == 0 {
-        return Err(file_error(path, "file is empty"));
+        return Err(WeightsError::file(path, "file is empty"));
     }
     let mut head = [0u8; 9];
     let got = file
         .read(&mut head)
-        .map_err(|e| file_error(path, &format!("cannot read: {e}")))?;
+        .map_err(|e| WeightsError::file(path, format!("cannot read: {e}")))?;
     let head = &head[..got];
     if head.starts_with(b"PK\x03\x04")
         || (head.first() == Some(&0x80) && head.get(1).is_some_and(|&p| p <= 5))
@@ -478,15 +478,8 @@ pub fn sniff_weights(path: &Path) -> Result<WeightsFormat, WeightsError> {
             return Ok(WeightsFormat::Safetensors);
         }
     }
-    Err(file_error(
+    Err(WeightsError::file(
         path,
         "not a weights file: expected safetensors or a PyTorch checkpoint (.pt/.pth/.pk)",
     ))
-}
-
-fn file_error(path: &Path, reason: &str) -> WeightsError {
-    WeightsError::File {
-        path: path.to_path_buf(),
-        reason: reason.to_string(),
-    }
 }

@@ -18,6 +18,16 @@ pub enum WeightsError {
     },
 }
 
+impl WeightsError {
+    /// A [`WeightsError::File`] for `path`.
+    pub fn file(path: &std::path::Path, reason: impl ToString) -> Self {
+        Self::File {
+            path: path.to_path_buf(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
 /// Checks, before a network described by a file's metadata is allocated, that the file is big
 /// enough to hold it: a weights file stores every parameter (at least one byte each), so a
 /// configuration needing more parameters than the file has bytes is refused instead of

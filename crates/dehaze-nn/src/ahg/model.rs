@@ -97,18 +97,11 @@ pub struct AhgGenerator {
     pub decoder: RehazeDecoder,
 }
 
-fn file_error(path: &Path, reason: impl Into<String>) -> WeightsError {
-    WeightsError::File {
-        path: path.to_path_buf(),
-        reason: reason.into(),
-    }
-}
-
 /// The string metadata of a safetensors file.
 pub fn read_metadata(path: &Path) -> Result<BTreeMap<String, String>, WeightsError> {
-    let bytes = std::fs::read(path).map_err(|e| file_error(path, e.to_string()))?;
+    let bytes = std::fs::read(path).map_err(|e| WeightsError::file(path, e.to_string()))?;
     let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)
-        .map_err(|e| file_error(path, format!("not a safetensors file ({e})")))?;
+        .map_err(|e| WeightsError::file(path, format!("not a safetensors file ({e})")))?;
     Ok(meta
         .metadata()
         .clone()
@@ -151,12 +144,12 @@ impl AhgGenerator {
             store = store.metadata(k, v);
         }
         self.save_into(&mut store)
-            .map_err(|e| file_error(path, format!("cannot write weights: {e}")))?;
+            .map_err(|e| WeightsError::file(path, format!("cannot write weights: {e}")))?;
         let bytes = store
             .get_bytes()
-            .map_err(|e| file_error(path, format!("cannot write weights: {e}")))?;
+            .map_err(|e| WeightsError::file(path, format!("cannot write weights: {e}")))?;
         dehaze_core::fs::write_atomic(path, &bytes)
-            .map_err(|e| file_error(path, format!("cannot write weights: {}", e.reason)))
+            .map_err(|e| WeightsError::file(path, format!("cannot write weights: {}", e.reason)))
     }
 
     /// Loads a file written by [`AhgGenerator::save`]; returns the networks and their config.
@@ -167,29 +160,29 @@ impl AhgGenerator {
         match meta.get(MODEL_KEY).map(String::as_str) {
             Some(MODEL_NAME) => {}
             Some(other) => {
-                return Err(file_error(
+                return Err(WeightsError::file(
                     path,
                     format!("holds `{other}` weights, not AHG generator weights"),
                 ))
             }
             None => {
-                return Err(file_error(
+                return Err(WeightsError::file(
                     path,
                     format!("not AHG generator weights (no `{MODEL_KEY}` metadata)"),
                 ))
             }
         }
-        let config = AhgConfig::from_metadata(&meta).map_err(|e| file_error(path, e))?;
+        let config = AhgConfig::from_metadata(&meta).map_err(|e| WeightsError::file(path, e))?;
         let file_len = std::fs::metadata(path)
-            .map_err(|e| file_error(path, format!("cannot read: {e}")))?
+            .map_err(|e| WeightsError::file(path, format!("cannot read: {e}")))?
             .len();
         crate::weights::check_fits(config.min_params(), file_len)
-            .map_err(|e| file_error(path, e))?;
+            .map_err(|e| WeightsError::file(path, e))?;
         let mut model = Self::new(&config, device);
         let mut store = SafetensorsStore::from_file(path);
         model
             .load_from(&mut store)
-            .map_err(|e| file_error(path, format!("cannot load AHG weights: {e}")))?;
+            .map_err(|e| WeightsError::file(path, format!("cannot load AHG weights: {e}")))?;
         Ok((model, config))
     }
 }

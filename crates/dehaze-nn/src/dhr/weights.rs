@@ -17,16 +17,9 @@ use crate::weights::{WeightsError, KEY_MODEL};
 const KEY_VERSION: &str = "dehaze.format_version";
 const KEY_CONFIG: &str = "dehaze.dhr_config";
 
-fn file_err(path: &Path, reason: impl ToString) -> WeightsError {
-    WeightsError::File {
-        path: path.to_path_buf(),
-        reason: reason.to_string(),
-    }
-}
-
 /// Writes `bytes` to `path` atomically ([`dehaze_core::fs::write_atomic`]).
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WeightsError> {
-    dehaze_core::fs::write_atomic(path, bytes).map_err(|e| file_err(path, e.reason))
+    dehaze_core::fs::write_atomic(path, bytes).map_err(|e| WeightsError::file(path, e.reason))
 }
 
 impl Dhr {
@@ -43,7 +36,9 @@ impl Dhr {
 
     /// Saves the weights atomically as safetensors, with the configuration in the metadata.
     pub fn save(&self, path: &Path) -> Result<(), WeightsError> {
-        let bytes = self.to_safetensors_bytes().map_err(|e| file_err(path, e))?;
+        let bytes = self
+            .to_safetensors_bytes()
+            .map_err(|e| WeightsError::file(path, e))?;
         write_atomic(path, &bytes)
     }
 
@@ -51,8 +46,8 @@ impl Dhr {
     /// file's metadata). Every tensor of the network must be in the file with its shape, and
     /// the file must hold nothing else.
     pub fn load(path: &Path, device: &Device) -> Result<Self, WeightsError> {
-        let bytes = std::fs::read(path).map_err(|e| file_err(path, e))?;
-        Self::from_safetensors_bytes(bytes, device).map_err(|e| file_err(path, e))
+        let bytes = std::fs::read(path).map_err(|e| WeightsError::file(path, e))?;
+        Self::from_safetensors_bytes(bytes, device).map_err(|e| WeightsError::file(path, e))
     }
 
     /// As [`Dhr::load`] from a byte buffer.

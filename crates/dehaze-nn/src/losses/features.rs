@@ -147,12 +147,13 @@ impl FeatureExtractor {
     /// Loads the weights of a torchvision vgg19 state dict saved as safetensors (float32 or
     /// float64). The widths are read from the file and must follow VGG19's layout.
     pub fn from_vgg19_safetensors(path: &Path, device: &Device) -> Result<Self, WeightsError> {
-        let fail = |reason: String| WeightsError::File {
-            path: path.to_path_buf(),
-            reason,
-        };
-        let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read: {e}")))?;
-        let st = SafeTensors::deserialize(&bytes)
+        Self::vgg19_from_bytes(path, &read(path)?, device)
+    }
+
+    /// As [`Self::from_vgg19_safetensors`], the file's bytes already read (`path` names it).
+    fn vgg19_from_bytes(path: &Path, bytes: &[u8], device: &Device) -> Result<Self, WeightsError> {
+        let fail = |reason: String| WeightsError::file(path, reason);
+        let st = SafeTensors::deserialize(bytes)
             .map_err(|e| fail(format!("not a safetensors file: {e}")))?;
         let mut widths = [0usize; 5];
         let mut convs = Vec::with_capacity(13);
@@ -213,7 +214,18 @@ impl FeatureExtractor {
 
     /// The frozen encoder of the DHR network saved at `path` ([`Dhr::save`]'s format).
     pub fn from_dhr_weights(path: &Path, device: &Device) -> Result<Self, WeightsError> {
-        let net = Dhr::load(path, device)?.no_grad();
+        Self::dhr_encoder_from_bytes(path, read(path)?, device)
+    }
+
+    /// As [`Self::from_dhr_weights`], the file's bytes already read (`path` names it).
+    fn dhr_encoder_from_bytes(
+        path: &Path,
+        bytes: Vec<u8>,
+        device: &Device,
+    ) -> Result<Self, WeightsError> {
+        let net = Dhr::from_safetensors_bytes(bytes, device)
+            .map_err(|e| WeightsError::file(path, e))?
+            .no_grad();
         Ok(Self {
             backbone: Backbone::DhrEncoder(Box::new(net)),
             source: FeatureSource::DhrEncoder {
@@ -226,10 +238,11 @@ impl FeatureExtractor {
     /// safetensors metadata) gives that network's frozen encoder, any other file is read as
     /// torchvision's vgg19 state dict.
     pub fn from_file(path: &Path, device: &Device) -> Result<Self, WeightsError> {
-        if is_dhr_weights(path) {
-            Self::from_dhr_weights(path, device)
+        let bytes = read(path)?;
+        if names_dhr(&bytes) {
+            Self::dhr_encoder_from_bytes(path, bytes, device)
         } else {
-            Self::from_vgg19_safetensors(path, device)
+            Self::vgg19_from_bytes(path, &bytes, device)
         }
     }
 
@@ -353,17 +366,20 @@ impl FeatureExtractor {
     }
 }
 
-/// Whether `path` is a safetensors file whose metadata names a DHR network (unreadable or
-/// other files are not: the VGG19 reader then gives the error).
-fn is_dhr_weights(path: &Path) -> bool {
-    std::fs::read(path).is_ok_and(|bytes| {
-        SafeTensors::read_metadata(&bytes).is_ok_and(|(_, meta)| {
-            meta.metadata()
-                .as_ref()
-                .and_then(|m| m.get(KEY_MODEL))
-                .is_some_and(|m| m == "dhr")
-        })
+/// Whether `bytes` are a safetensors file whose metadata names a DHR network (other files are
+/// not: the VGG19 reader then gives the error).
+fn names_dhr(bytes: &[u8]) -> bool {
+    SafeTensors::read_metadata(bytes).is_ok_and(|(_, meta)| {
+        meta.metadata()
+            .as_ref()
+            .and_then(|m| m.get(KEY_MODEL))
+            .is_some_and(|m| m == "dhr")
     })
+}
+
+/// The whole file at `path`.
+fn read(path: &Path) -> Result<Vec<u8>, WeightsError> {
+    std::fs::read(path).map_err(|e| WeightsError::file(path, format!("cannot read: {e}")))
 }
 
 /// A float32/float64 tensor of `st` as f32 values with its shape.
@@ -518,11 +534,10 @@ mod tests {
         .require_grad();
         let feats = fx.forward(x.clone());
         let c = cfg.width;
-        let shapes = [[1, c, 32, 32], [1, c, 32, 32], [1, 2 * c, 16, 16]];
         let shapes = [
-            shapes[0],
-            shapes[1],
-            shapes[2],
+            [1, c, 32, 32],
+            [1, c, 32, 32],
+            [1, 2 * c, 16, 16],
             [1, 4 * c, 8, 8],
             [1, 8 * c, 4, 4],
         ];
